@@ -1,0 +1,47 @@
+"""How well drawn and photographed digits are read, and how long one prediction takes.
+
+MNIST test digits are re-drawn as a learner would (dark ink on a 280x280 pad, random size and
+place, thin or thick pen) or photographed (pencil on grey paper, uneven light, noise), then
+read through digitlib's preprocessing and the shipped checkpoint.
+Usage: python bench/drawn_digits.py [--n 2000] [--checkpoint P]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from digitlib import samples
+from digitlib.config import DEFAULT_CHECKPOINT
+from digitlib.data import load_mnist
+from digitlib.predict import Predictor
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    args = ap.parse_args()
+    predictor, test = Predictor(args.checkpoint), load_mnist(False)
+    cases = {
+        "MNIST digit as is": lambda d, r: d,
+        "drawn on 280x280 pad": samples.on_pad,
+        "pad, thin pen": lambda d, r: samples.on_pad(d, r, stroke=0.5),
+        "pad, thick pen": lambda d, r: samples.on_pad(d, r, stroke=2.0),
+        "photo, grey paper": samples.as_photo,
+    }
+    print(f"{predictor.describe()}; {args.n} test digits per case\n")
+    print("| input | accuracy | ms per prediction |\n|---|---:|---:|")
+    for name, make in cases.items():
+        rng = np.random.default_rng(0)
+        pictures = [make(test.images[i, 0].numpy(), rng) for i in range(args.n)]
+        t = time.perf_counter()
+        digits = [predictor.predict(p).digit for p in pictures]
+        ms = (time.perf_counter() - t) / args.n * 1000
+        acc = np.mean([d == y for d, y in zip(digits, test.labels[:args.n].tolist())])
+        print(f"| {name} | {acc:.2%} | {ms:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

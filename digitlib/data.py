@@ -1,0 +1,131 @@
+"""MNIST, offline first.
+
+The four MNIST files ship gzipped in ``data/MNIST/raw/`` (torchvision's layout). On first
+use they are unpacked next to themselves and checked against the canonical MD5 of their
+contents, so ``torchvision.datasets.MNIST(root, download=False)`` works without a network.
+Where the files are absent we fall back to torchvision's own download.
+
+For training the whole set is held in memory as tensors (60000x1x28x28 floats is 188 MB):
+no per-sample PIL work and no DataLoader on the hot path.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .errors import DigitsError
+
+# Canonical MD5 of the *uncompressed* files (the same sums torchvision and LeCun publish).
+MD5_UNCOMPRESSED = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+
+# Mean and std of the 60000 training images' pixels in [0, 1]; notebook 1 recomputes them.
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_root() -> Path:
+    """Where MNIST lives: $DIGITS_DATA if set, else the repository's data/ folder."""
+    return Path(os.environ.get("DIGITS_DATA", REPO_ROOT / "data"))
+
+
+def _md5(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fix_hint(path: Path) -> str:
+    return (f"restore it (git checkout -- {path.name} in its folder, or copy it from a fresh "
+            f"clone) or delete {path.parent} to download MNIST again")
+
+
+def prepare_mnist(root: Path | str | None = None) -> Path:
+    """Make sure the four unpacked, verified MNIST files exist under root/MNIST/raw.
+
+    Returns the root to hand to torchvision. Raises DigitsError naming the bad file.
+    """
+    root = Path(root) if root is not None else default_root()
+    raw = root / "MNIST" / "raw"
+    for name, md5 in MD5_UNCOMPRESSED.items():
+        plain, packed = raw / name, raw / (name + ".gz")
+        if plain.exists() and _md5(plain) == md5:
+            continue
+        if not packed.exists():
+            if plain.exists():
+                raise DigitsError(f"MNIST file {plain} is corrupt (checksum mismatch): {_fix_hint(plain)}")
+            return _download(root)
+        try:
+            with gzip.open(packed, "rb") as src:
+                content = src.read()
+        except (OSError, EOFError, zlib.error) as e:
+            raise DigitsError(f"MNIST file {packed} is corrupt or truncated ({e}): {_fix_hint(packed)}") from None
+        if hashlib.md5(content).hexdigest() != md5:
+            raise DigitsError(f"MNIST file {packed} has the wrong contents (checksum mismatch): {_fix_hint(packed)}")
+        tmp = plain.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, plain)
+    return root
+
+
+def _download(root: Path) -> Path:
+    from torchvision import datasets
+
+    try:
+        for train in (True, False):
+            datasets.MNIST(root, train=train, download=True)
+    except Exception as e:  # network errors come in many types; the message is what matters
+        raise DigitsError(f"MNIST is not in {root / 'MNIST' / 'raw'} and downloading it failed ({e}); "
+                          f"copy the four MNIST .gz files there") from None
+    return root
+
+
+def mnist_dataset(train: bool = True, root: Path | str | None = None, transform=None):
+    """torchvision's MNIST dataset over the offline files (for per-sample pipelines)."""
+    from torchvision import datasets
+
+    return datasets.MNIST(prepare_mnist(root), train=train, transform=transform, download=False)
+
+
+@dataclass
+class MNISTTensors:
+    """One split in memory: images as floats in [0, 1] shaped (N, 1, 28, 28), labels as int64."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, n: int | None, seed: int = 0) -> "MNISTTensors":
+        """A random, fixed subset of n examples (all of them if n is None or too large)."""
+        if n is None or n >= len(self):
+            return self
+        idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
+        return MNISTTensors(self.images[idx], self.labels[idx])
+
+
+def load_mnist(train: bool = True, root: Path | str | None = None) -> MNISTTensors:
+    """The whole split as tensors (torchvision reads the idx files; we skip its per-sample path)."""
+    ds = mnist_dataset(train, root)
+    images = ds.data.unsqueeze(1).float().div_(255.0)
+    return MNISTTensors(images, ds.targets.clone())
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """Map pixels in [0, 1] to the zero-mean, unit-std scale the model was trained on."""
+    return (images - MNIST_MEAN) / MNIST_STD

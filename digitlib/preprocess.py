@@ -1,0 +1,196 @@
+"""One pipeline from any picture of one digit to the model's input, made the way MNIST was.
+
+MNIST digits are light ink on black, fitted into a 20x20 box (aspect kept, anti-aliased) and
+shifted so their centre of mass is at the centre of a 28x28 field. A drawing or photo
+becomes that too:
+
+  grey  ->  ink (polarity detected, background removed)  ->  crop to the ink's bounding box
+        ->  scale to 80 px and even out stroke width  ->  fit 20x20  ->  centre of mass at (14, 14)
+        ->  normalise with the training mean and std.
+
+The GUI, the notebook pad and the CLI all call ``preprocess``; every step is kept in
+``Preprocessed.steps`` so a notebook can show it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .data import normalize
+
+BOX = 20                # MNIST fits each digit into 20x20 ...
+FIELD = 28              # ... inside a 28x28 field
+WORK = 80               # stroke width is evened out at 4x the 20-px box
+STROKE_WIDTH = 7.7      # median MNIST stroke width at WORK scale (10-90%: 5.8-11.5; measured in tests)
+MIN_CONTRAST = 0.08     # ink must differ from the paper by this much (0..1) to count as drawn
+INK_FLOOR = 0.1         # ink weaker than this (relative to the strongest) is paper, or ...
+NOISE_FLOOR = 6.0       # ... within this many noise standard deviations of it (photos)
+MAX_SIDE = 256          # larger inputs are shrunk first: enough detail, and it keeps us fast
+
+
+@dataclass
+class Preprocessed:
+    """The result: ``tensor`` is (1, 1, 28, 28) normalised, or None when nothing is drawn."""
+
+    tensor: torch.Tensor | None
+    image28: np.ndarray                 # 28x28 floats in [0, 1], light ink on black
+    blank: bool
+    inverted: bool = False              # True when the input was dark ink on light paper
+    steps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def to_gray(image) -> np.ndarray:
+    """PIL image or array (HxW, HxWx3, HxWx4; uint8 or floats in [0, 1]) -> HxW floats in [0, 1].
+
+    Transparent pixels are treated as paper: an RGBA drawing is laid on a background that
+    contrasts with its strokes.
+    """
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    if isinstance(image, Image.Image):
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            image = np.asarray(image.convert("RGBA"))
+        else:
+            image = np.asarray(image.convert("L"))
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)) or min(a.shape[:2]) < 1:
+        raise ValueError(f"expected a 2-D image (HxW, HxWx3 or HxWx4), got shape {a.shape}")
+    a = a.astype(np.float32)
+    if a.max(initial=0) > 1.0:
+        a = a / 255.0
+    if a.ndim == 2:
+        return a
+    if a.shape[2] == 1:
+        return a[..., 0]
+    gray = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if a.shape[2] == 4:
+        alpha = a[..., 3]
+        opaque = alpha > 0.5
+        ink_is_dark = opaque.any() and gray[opaque].mean() < 0.5
+        paper = 1.0 if ink_is_dark else 0.0
+        gray = gray * alpha + paper * (1 - alpha)
+    return gray
+
+
+def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Anti-aliased resize of a float image (Lanczos, as MNIST's own anti-aliasing)."""
+    img = Image.fromarray(a.astype(np.float32), mode="F")
+    return np.array(img.resize((max(1, width), max(1, height)), Image.LANCZOS), dtype=np.float32)
+
+
+def _background(g: np.ndarray) -> np.ndarray:
+    """Paper brightness at every pixel, with the (bright) ink taken out by a morphological opening.
+
+    Computed on a ~40 px copy so it is cheap, then scaled back: it follows shadows and uneven
+    light in photos, and is simply zero for a clean drawing.
+    """
+    h, w = g.shape
+    s = 40 / max(h, w)
+    small = torch.from_numpy(_resize(g, round(w * s), round(h * s)))[None, None]
+    opened = F.max_pool2d(-F.max_pool2d(-small, 7, 1, 3), 7, 1, 3)  # erode, then dilate
+    opened = F.avg_pool2d(opened, 5, 1, 2, count_include_pad=False)
+    return F.interpolate(opened, size=(h, w), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def _drop_specks(ink: np.ndarray) -> np.ndarray:
+    """Zero ink pixels with fewer than two inked neighbours: a stray speck of noise would
+    otherwise stretch the bounding box, while even a 1-px pen line keeps two neighbours."""
+    m = torch.from_numpy((ink > 0).astype(np.float32))[None, None]
+    neighbours = F.avg_pool2d(m, 3, 1, 1, count_include_pad=False) * 9 - m
+    return ink * (neighbours[0, 0].numpy() >= 2)
+
+
+def _stroke_width(ink: np.ndarray) -> float:
+    """Typical stroke width in pixels: twice the inked area over its boundary length."""
+    m = torch.from_numpy((ink > 0.5).astype(np.float32))[None, None]
+    eroded = -F.max_pool2d(-m, 3, 1, 1)
+    boundary = float((m - eroded).sum())
+    return 2 * float(m.sum()) / boundary if boundary else 0.0
+
+
+def _even_stroke_width(ink: np.ndarray) -> np.ndarray:
+    """Thicken thin strokes and thin fat ones towards MNIST's stroke width."""
+    width = _stroke_width(ink)
+    if width == 0:
+        return ink
+    t = torch.from_numpy(ink)[None, None]
+    k = int(round(abs(STROKE_WIDTH - width)))
+    k = min(k - (k + 1) % 2, 15)  # an odd kernel, at most 15 px
+    if k >= 3 and width < 0.75 * STROKE_WIDTH:
+        t = F.max_pool2d(t, k, 1, k // 2)                  # dilate thin pen strokes
+    elif k >= 3 and width > 1.6 * STROKE_WIDTH:
+        t = -F.max_pool2d(-t, k, 1, k // 2)                # erode, only for really fat strokes
+    return t[0, 0].numpy()
+
+
+def _center_of_mass(a: np.ndarray) -> tuple[float, float]:
+    total = a.sum()
+    ys, xs = np.indices(a.shape)
+    return float((ys * a).sum() / total), float((xs * a).sum() / total)
+
+
+def preprocess(image) -> Preprocessed:
+    """Turn a picture of one digit into the model's input (see the module docstring)."""
+    gray = to_gray(image)
+    steps: dict[str, np.ndarray] = {"input": gray}
+    h, w = gray.shape
+    if max(h, w) > MAX_SIDE:
+        s = MAX_SIDE / max(h, w)
+        gray = np.clip(_resize(gray, round(w * s), round(h * s)), 0, 1)
+
+    # Polarity: the border is mostly paper. Light paper means dark ink: flip to MNIST's light-on-black.
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    inverted = bool(np.median(border) > 0.5)
+    g = 1.0 - gray if inverted else gray
+
+    diff = g - _background(g)
+    # Noise level from the median absolute deviation: the paper is most of the picture.
+    noise = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
+    ink = np.clip(diff, 0, None)
+    peak = float(ink.max(initial=0))
+    if peak < MIN_CONTRAST:
+        return _blank(steps, inverted)
+    ink = ink / peak
+    ink[ink < max(INK_FLOOR, NOISE_FLOOR * noise / peak)] = 0.0
+    ink = _drop_specks(ink)
+    if not ink.any():
+        return _blank(steps, inverted)
+    steps["ink"] = ink
+
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    steps["crop"] = crop
+
+    ch, cw = crop.shape
+    s = WORK / max(ch, cw)
+    work = np.clip(_resize(crop, round(cw * s), round(ch * s)), 0, 1)
+    work = _even_stroke_width(work)
+    s = BOX / max(work.shape)
+    box = np.clip(_resize(work, round(work.shape[1] * s), round(work.shape[0] * s)), 0, 1)
+    box = box / max(float(box.max()), 1e-6)  # full-strength ink, as in MNIST
+    steps["fit20"] = box
+
+    # Place the box so its centre of mass lands on pixel (14, 14), where MNIST's is.
+    cy, cx = _center_of_mass(box)
+    bh, bw = box.shape
+    top = int(np.clip(round(FIELD / 2 - cy), 0, FIELD - bh))
+    left = int(np.clip(round(FIELD / 2 - cx), 0, FIELD - bw))
+    image28 = np.zeros((FIELD, FIELD), dtype=np.float32)
+    image28[top:top + bh, left:left + bw] = box
+    steps["centered"] = image28
+
+    tensor = normalize(torch.from_numpy(image28)[None, None])
+    steps["normalized"] = tensor[0, 0].numpy()
+    return Preprocessed(tensor=tensor, image28=image28, blank=False, inverted=inverted, steps=steps)
+
+
+def _blank(steps: dict, inverted: bool) -> Preprocessed:
+    empty = np.zeros((FIELD, FIELD), dtype=np.float32)
+    steps["centered"] = empty
+    return Preprocessed(tensor=None, image28=empty, blank=True, inverted=inverted, steps=steps)

@@ -1,0 +1,75 @@
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitlib.config import DEFAULT_CHECKPOINT, TrainConfig
+from digitlib.data import load_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def mnist_test():
+    return load_mnist(False)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A quickly trained CNN (small subset, 1 epoch): enough to exercise the machinery."""
+    from digitlib.train import fit
+
+    out = tmp_path_factory.mktemp("ckpt") / "tiny.pth"
+    cfg = TrainConfig(epochs=1, train_subset=3000, test_subset=500, out=str(out))
+    fit(cfg, progress=False, verbose=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shipped_checkpoint():
+    if not DEFAULT_CHECKPOINT.exists():
+        pytest.fail(f"the shipped checkpoint {DEFAULT_CHECKPOINT} is missing")
+    return DEFAULT_CHECKPOINT
+
+
+@pytest.fixture(scope="session")
+def predictor(shipped_checkpoint):
+    from digitlib.predict import Predictor
+
+    return Predictor(shipped_checkpoint)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def xdisplay():
+    """A virtual X display for the Tk tests, started here so `make test` needs nothing else."""
+    if os.environ.get("DISPLAY") and not os.environ.get("DIGITS_FORCE_XVFB"):
+        yield os.environ["DISPLAY"]
+        return
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (sudo apt-get install xvfb)")
+    display = ":87"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+            break
+        time.sleep(0.1)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = display
+    yield display
+    proc.terminate()
+    proc.wait()
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old

@@ -1,0 +1,43 @@
+import pytest
+import torch
+import torchvision.transforms.v2.functional as TF
+from torchvision.transforms import InterpolationMode, RandomAffine
+
+from digitlib.augment import AffineParams, apply_affine, random_affine, sample_affine_params
+
+
+@pytest.mark.parametrize("mode,interp", [("nearest", InterpolationMode.NEAREST),
+                                         ("bilinear", InterpolationMode.BILINEAR)])
+def test_matches_torchvision_for_the_same_parameters(mnist_test, mode, interp):
+    x = mnist_test.images[:32]
+    params = sample_affine_params(32, generator=torch.Generator().manual_seed(1))
+    ours = apply_affine(x, params, mode)
+    for i in range(32):
+        ref = TF.affine(x[i], angle=params.angles[i].item(), translate=params.translations[i].tolist(),
+                        scale=1.0, shear=[0.0, 0.0], interpolation=interp)
+        assert (ours[i] - ref).abs().max() < 1e-4
+
+
+def test_parameters_follow_the_reference_law():
+    p = sample_affine_params(20000, generator=torch.Generator().manual_seed(0))
+    assert p.angles.abs().max() <= 15 and p.angles.min() < -14.9 and p.angles.max() > 14.9
+    assert abs(p.angles.mean()) < 0.2 and p.angles.std() == pytest.approx(30 / 12 ** 0.5, rel=0.02)
+    # torchvision: uniform in +-10% of 28 px = +-2.8, rounded to whole pixels
+    assert set(p.translations.unique().tolist()) == {-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0}
+    tv = [RandomAffine.get_params([-15.0, 15.0], [0.1, 0.1], None, None, [28, 28])[1] for _ in range(20000)]
+    tv_counts = torch.bincount(torch.tensor([t[0] for t in tv]) + 3, minlength=7).float() / 20000
+    ours = torch.bincount(p.translations[:, 0].long() + 3, minlength=7).float() / 20000
+    assert torch.allclose(ours, tv_counts, atol=0.015)
+
+
+def test_each_image_gets_its_own_transform(mnist_test):
+    x = mnist_test.images[:1].repeat(8, 1, 1, 1)
+    out = random_affine(x, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    assert len({round(o.sum().item() * 1000 + o[0, 10].sum().item(), 3) for o in out}) == 8
+
+
+def test_zero_transform_is_identity(mnist_test):
+    x = mnist_test.images[:4]
+    p = AffineParams(torch.zeros(4), torch.zeros(4, 2))
+    assert torch.allclose(apply_affine(x, p), x, atol=1e-5)

@@ -1,0 +1,73 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitlib import samples
+
+from .conftest import ROOT
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "digitlib", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory, mnist_test):
+    d = tmp_path_factory.mktemp("imgs")
+    rng = np.random.default_rng(1)
+    paths = []
+    for i in range(4):
+        p = d / f"digit{i}_{mnist_test.labels[i].item()}.png"
+        Image.fromarray((samples.on_pad(mnist_test.images[i, 0].numpy(), rng) * 255).astype(np.uint8)).save(p)
+        paths.append(p)
+    Image.new("L", (200, 200), 255).save(d / "blank.png")
+    (d / "notes.txt").write_text("not an image")
+    return d, paths
+
+
+def test_predict_json_lines(images, shipped_checkpoint):
+    d, paths = images
+    r = cli("predict", *paths, d / "blank.png", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) == 5
+    for row, path in zip(rows, paths):
+        assert row["file"] == str(path) and row["digit"] == int(path.stem.split("_")[1])
+        assert len(row["probs"]) == 10 and sum(row["probs"]) == pytest.approx(1, abs=1e-4)
+        assert row["confidence"] == max(row["probs"])
+    assert rows[4]["digit"] is None
+
+
+def test_predict_bad_inputs_are_one_line_errors(images):
+    d, paths = images
+    r = cli("predict", paths[0], d / "missing.png", d / "notes.txt")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    errs = r.stderr.strip().splitlines()
+    assert len(errs) == 2 and "no such image file" in errs[0] and "cannot read it as an image" in errs[1]
+    assert r.stdout.startswith(str(paths[0]))  # the good image is still answered
+
+
+def test_bad_checkpoint_is_one_line(tmp_path, images):
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"garbage")
+    r = cli("predict", images[1][0], "--checkpoint", bad)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "truncated or not a PyTorch" in r.stderr
+    r = cli("evaluate", "--checkpoint", tmp_path / "none.pth")
+    assert r.returncode == 1 and "not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_then_evaluate_json(tmp_path):
+    out = tmp_path / "m.pth"
+    r = cli("train", "--fast", "--epochs", "1", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "test accuracy" in r.stdout and out.exists()
+    r = cli("evaluate", "--checkpoint", out, "--json", "--subset", "1000")
+    data = json.loads(r.stdout)
+    assert 0.8 < data["test_accuracy"] <= 1 and data["arch"] == "DigitCNN"
+    r = cli("train", "--fast", "--epochs", "2", "--out", out, "--resume")
+    assert r.returncode == 0 and "resuming after epoch 1" in r.stdout

@@ -1,0 +1,65 @@
+import gzip
+import shutil
+
+import pytest
+import torch
+
+from digitlib.data import MD5_UNCOMPRESSED, MNIST_MEAN, MNIST_STD, load_mnist, mnist_dataset, prepare_mnist
+from digitlib.errors import DigitsError
+
+from .conftest import ROOT
+
+
+def test_offline_files_load_as_tensors(mnist_test):
+    train = load_mnist(True)
+    assert train.images.shape == (60000, 1, 28, 28) and mnist_test.images.shape == (10000, 1, 28, 28)
+    assert train.images.dtype == torch.float32 and 0 <= train.images.min() and train.images.max() <= 1
+    assert torch.bincount(train.labels).tolist()[:2] == [5923, 6742]  # MNIST's class counts
+    # the normalisation constants are the training set's own statistics
+    assert train.images.mean().item() == pytest.approx(MNIST_MEAN, abs=1e-4)
+    assert train.images.std().item() == pytest.approx(MNIST_STD, abs=1e-4)
+
+
+def test_torchvision_dataset_layout_works_offline():
+    ds = mnist_dataset(train=False)
+    img, label = ds[0]
+    assert img.size == (28, 28) and label == 7
+
+
+def _copy_data(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in MD5_UNCOMPRESSED:
+        shutil.copy(ROOT / "data" / "MNIST" / "raw" / f"{name}.gz", raw)
+    return raw
+
+
+def test_truncated_file_names_the_file(tmp_path):
+    raw = _copy_data(tmp_path)
+    bad = raw / "train-images-idx3-ubyte.gz"
+    bad.write_bytes(bad.read_bytes()[: 1_000_000])
+    with pytest.raises(DigitsError, match="train-images-idx3-ubyte.gz is corrupt or truncated"):
+        prepare_mnist(tmp_path)
+
+
+def test_wrong_contents_fail_the_checksum(tmp_path):
+    raw = _copy_data(tmp_path)
+    labels = raw / "t10k-labels-idx1-ubyte.gz"
+    content = bytearray(gzip.decompress(labels.read_bytes()))
+    content[100] = (content[100] + 1) % 10
+    labels.write_bytes(gzip.compress(bytes(content)))
+    with pytest.raises(DigitsError, match="t10k-labels-idx1-ubyte.gz has the wrong contents"):
+        prepare_mnist(tmp_path)
+
+
+def test_missing_files_without_network_say_where_to_put_them(tmp_path, monkeypatch):
+    import torchvision.datasets.mnist as tvm
+
+    monkeypatch.setattr(tvm.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens: a failed download
+    with pytest.raises(DigitsError, match="downloading it failed"):
+        prepare_mnist(tmp_path)
+
+
+def test_subset_is_fixed_and_sized(mnist_test):
+    a, b = mnist_test.subset(100, seed=3), mnist_test.subset(100, seed=3)
+    assert len(a) == 100 and torch.equal(a.labels, b.labels)

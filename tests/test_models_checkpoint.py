@@ -1,0 +1,85 @@
+import pytest
+import torch
+
+from digitlib.checkpoint import load_checkpoint, load_model, save_checkpoint
+from digitlib.errors import DigitsError
+from digitlib.models import MLP, DigitCNN, count_parameters
+
+
+def test_cnn_is_the_reference_architecture():
+    m = DigitCNN()
+    shapes = [tuple(p.shape) for p in m.parameters()]
+    assert shapes == [(24, 1, 3, 3), (24,), (24,), (24,), (36, 24, 3, 3), (36,), (36,), (36,),
+                      (128, 900), (128,), (10, 128), (10,)]
+    assert m.features(torch.zeros(2, 1, 28, 28)).shape == (2, 36, 5, 5)
+    assert m(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert isinstance(m.classifier[3], torch.nn.Dropout) and m.classifier[3].p == 0.5
+
+
+def test_mlp_has_more_weights_than_the_cnn():
+    assert count_parameters(MLP()) > count_parameters(DigitCNN()) * 0.5
+    assert MLP()(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_round_trip_keeps_weights_and_metadata(tmp_path):
+    m = DigitCNN().eval()
+    path = save_checkpoint(tmp_path / "a.pth", m, "DigitCNN", epoch=3, test_accuracy=0.5, config={"lr": 0.01})
+    loaded, meta = load_model(path)
+    x = torch.randn(4, 1, 28, 28)
+    assert torch.equal(loaded(x), m(x))
+    assert meta["epoch"] == 3 and meta["config"] == {"lr": 0.01}
+    assert meta["normalization"] == {"mean": 0.1307, "std": 0.3081}
+    assert isinstance(meta["versions"]["torch"], str)
+
+
+def test_other_architecture_is_refused(tmp_path):
+    save_checkpoint(tmp_path / "mlp.pth", MLP(), "MLP")
+    with pytest.raises(DigitsError, match="holds a MLP, not the DigitCNN"):
+        load_model(tmp_path / "mlp.pth", expected_arch="DigitCNN")
+    # weights of one architecture under another's name
+    save_checkpoint(tmp_path / "liar.pth", MLP(), "DigitCNN")
+    with pytest.raises(DigitsError, match="does not fit DigitCNN"):
+        load_model(tmp_path / "liar.pth")
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    path = save_checkpoint(tmp_path / "t.pth", DigitCNN(), "DigitCNN")
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(DigitsError, match="truncated or not a PyTorch checkpoint"):
+        load_checkpoint(path)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (exec, ("open(%r, 'w').write('pwned')" % _Evil.marker,))
+
+
+def test_pickle_carrying_code_is_refused_and_never_run(tmp_path):
+    _Evil.marker = str(tmp_path / "ran")
+    path = tmp_path / "evil.pth"
+    torch.save({"format": "digits-checkpoint/1", "state_dict": {}, "payload": _Evil()}, path)
+    with pytest.raises(DigitsError, match="refusing to load"):
+        load_checkpoint(path)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_missing_and_foreign_files(tmp_path):
+    with pytest.raises(DigitsError, match="not found; train one"):
+        load_checkpoint(tmp_path / "nope.pth")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pth")
+    with pytest.raises(DigitsError, match="not a digits checkpoint"):
+        load_checkpoint(tmp_path / "other.pth")
+
+
+def test_save_is_atomic_when_interrupted(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "best.pth", DigitCNN(), "DigitCNN", epoch=1)
+    before = path.read_bytes()
+
+    def crash(*a, **k):
+        raise KeyboardInterrupt  # the learner pressed Ctrl-C mid-save
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, DigitCNN(), "DigitCNN", epoch=2)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["best.pth"]  # no temp file left behind

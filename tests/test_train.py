@@ -1,0 +1,73 @@
+import json
+
+import pytest
+import torch
+
+from digitlib.checkpoint import load_checkpoint, load_model
+from digitlib.config import TrainConfig
+from digitlib.errors import DigitsError
+from digitlib.train import evaluate, fit, last_path
+
+SMALL = dict(train_subset=2000, test_subset=500)
+
+
+def test_default_config_is_the_reference_recipe():
+    c = TrainConfig()
+    assert (c.arch, c.epochs, c.batch_size, c.lr, c.momentum, c.weight_decay, c.step_size, c.gamma,
+            c.degrees, c.translate) == ("DigitCNN", 20, 64, 0.01, 0.9, 1e-4, 10, 0.1, 15.0, 0.1)
+    assert c.out.endswith("checkpoints/mnist_cnn_best.pth")
+
+
+def test_fit_learns_keeps_the_best_and_records_everything(tmp_path, mnist_test, capsys):
+    cfg = TrainConfig(epochs=3, step_size=2, out=str(tmp_path / "best.pth"), **SMALL)
+    result = fit(cfg, progress=False)
+    out = capsys.readouterr().out
+    assert "lr" in out and "weight_decay" in out  # config printed at start
+    h = result.history
+    assert [r["epoch"] for r in h] == [1, 2, 3]
+    assert [r["lr"] for r in h] == pytest.approx([0.01, 0.01, 0.001])  # StepLR
+    assert h[-1]["test_accuracy"] > 0.85
+    assert result.best_accuracy == max(r["test_accuracy"] for r in h)
+    model, meta = load_model(cfg.out)
+    assert meta["epoch"] == result.best_epoch and meta["test_accuracy"] == result.best_accuracy
+    assert meta["config"]["epochs"] == 3
+    # the saved model really is the best one: re-evaluating it gives the recorded accuracy
+    again = evaluate(model, mnist_test.subset(500, seed=cfg.seed))
+    assert again["accuracy"] == pytest.approx(result.best_accuracy)
+
+
+def test_same_seed_same_result(tmp_path):
+    runs = [fit(TrainConfig(epochs=1, out=str(tmp_path / f"{i}.pth"), **SMALL), progress=False, verbose=False)
+            for i in range(2)]
+    assert runs[0].history[0]["train_loss"] == runs[1].history[0]["train_loss"]
+
+
+def test_resume_continues_where_it_stopped(tmp_path):
+    full = fit(TrainConfig(epochs=2, out=str(tmp_path / "full.pth"), **SMALL), progress=False, verbose=False)
+    fit(TrainConfig(epochs=1, out=str(tmp_path / "part.pth"), **SMALL), progress=False, verbose=False)
+    resumed = fit(TrainConfig(epochs=2, out=str(tmp_path / "part.pth"), **SMALL), resume=True,
+                  progress=False, verbose=False)
+    assert [r["epoch"] for r in resumed.history] == [1, 2]
+    # the interrupted-and-resumed run is the same run
+    assert resumed.history[1]["train_loss"] == pytest.approx(full.history[1]["train_loss"], rel=1e-5)
+    assert load_checkpoint(last_path(tmp_path / "part.pth"))["epoch"] == 2
+
+
+def test_resume_without_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(DigitsError, match="nothing to resume"):
+        fit(TrainConfig(epochs=2, out=str(tmp_path / "x.pth"), **SMALL), resume=True, progress=False)
+
+
+def test_mlp_trains_too(tmp_path):
+    r = fit(TrainConfig(arch="MLP", epochs=3, out=str(tmp_path / "mlp.pth"), **SMALL),
+            progress=False, verbose=False)
+    assert r.best_accuracy > 0.7 and load_checkpoint(tmp_path / "mlp.pth")["arch"] == "MLP"
+
+
+def test_shipped_checkpoint_meets_the_target(shipped_checkpoint, mnist_test):
+    model, meta = load_model(shipped_checkpoint, expected_arch="DigitCNN")
+    acc = evaluate(model, mnist_test)["accuracy"]
+    assert acc == pytest.approx(meta["test_accuracy"])
+    assert acc >= 0.994
+    assert json.dumps(meta["config"])  # plain values only
+    assert torch.is_tensor(next(iter(meta["state_dict"].values())))
