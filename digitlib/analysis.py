@@ -1,0 +1,39 @@
+"""Looking at a trained model: all predictions, confusion, shifted inputs, feature maps."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .augment import AffineParams, apply_affine
+from .data import MNISTTensors, normalize
+
+
+@torch.no_grad()
+def predict_probs(model, data: MNISTTensors, batch_size: int = 1000) -> torch.Tensor:
+    model.eval()
+    return torch.cat([torch.softmax(model(normalize(data.images[i:i + batch_size])), 1)
+                      for i in range(0, len(data), batch_size)])
+
+
+def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    return torch.bincount(labels * 10 + predicted, minlength=100).reshape(10, 10).numpy()
+
+
+def shifted(data: MNISTTensors, pixels: int) -> MNISTTensors:
+    """Every digit moved right and down by the same number of pixels."""
+    n = len(data)
+    params = AffineParams(torch.zeros(n), torch.full((n, 2), float(pixels)))
+    return MNISTTensors(apply_affine(data.images, params, mode="nearest"), data.labels)
+
+
+@torch.no_grad()
+def stages(model, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """The activations after each layer of DigitCNN.features for one normalised image (1,1,28,28)."""
+    model.eval()
+    out, x = [("input", image)], image
+    names = ["conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2"]
+    for name, layer in zip(names, model.features):
+        x = layer(x)
+        if not name.startswith("bn"):
+            out.append((name, x))
+    return out

@@ -1,0 +1,146 @@
+"""The course's figures. Each function draws one figure at a fixed size, with a title and labels."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .config import TrainConfig
+
+
+def gallery(images, titles=None, ncols: int = 10, title: str = "", size: float = 1.2):
+    """Images (N, 1, 28, 28) or (N, 28, 28) in a grid."""
+    images = [np.asarray(i).squeeze() for i in images]
+    nrows = (len(images) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(images):
+            ax.imshow(images[k], cmap="gray")
+            if titles is not None:
+                ax.set_title(str(titles[k]), fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def lr_schedule(cfg: TrainConfig | None = None):
+    cfg = cfg or TrainConfig()
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.step_size, cfg.gamma)
+    lrs = []
+    for _ in range(cfg.epochs):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.step(range(1, cfg.epochs + 1), lrs, where="post")
+    ax.set(yscale="log", xlabel="epoch", ylabel="learning rate",
+           title=f"StepLR: x{cfg.gamma} every {cfg.step_size} epochs")
+    fig.tight_layout()
+    return fig
+
+
+def history(rows: list[dict], title: str = "Training"):
+    epochs = [r["epoch"] for r in rows]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    a1.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")
+    a1.plot(epochs, [r["test_loss"] for r in rows], "o-", label="test")
+    a1.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{title}: loss")
+    a2.plot(epochs, [100 * r["train_accuracy"] for r in rows], "o-", label="train")
+    a2.plot(epochs, [100 * r["test_accuracy"] for r in rows], "o-", label="test")
+    best = max(rows, key=lambda r: r["test_accuracy"])
+    a2.axvline(best["epoch"], color="gray", ls=":", label=f"best: epoch {best['epoch']}")
+    a2.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
+    for a in (a1, a2):
+        a.legend()
+    fig.tight_layout()
+    return fig
+
+
+def curves(xs, series: dict[str, list[float]], xlabel: str, ylabel: str, title: str):
+    """Several named lines over the same x values."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, ys in series.items():
+        ax.plot(xs, ys, "o-", label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def filters(model):
+    w = model.features[0].weight.detach().cpu()[:, 0]
+    fig, axes = plt.subplots(3, 8, figsize=(8, 3.3))
+    for k, ax in enumerate(axes.flat):
+        ax.imshow(w[k], cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max())
+        ax.set_title(f"{k}", fontsize=7)
+        ax.axis("off")
+    fig.suptitle("First-layer filters (3x3): red adds, blue subtracts")
+    fig.tight_layout()
+    return fig
+
+
+def feature_maps(stages: list[tuple[str, torch.Tensor]], channels: int = 8):
+    """One row per stage: its name, shape and the first few channels."""
+    fig, axes = plt.subplots(len(stages), channels, figsize=(channels * 1.1, len(stages) * 1.3), squeeze=False)
+    for row, (name, t) in enumerate(stages):
+        for c in range(channels):
+            ax = axes[row, c]
+            ax.axis("off")
+            if c < t.shape[1]:
+                ax.imshow(t[0, c].detach().cpu(), cmap="viridis")
+        axes[row, 0].set_title(f"{name} {tuple(t.shape[1:])}", fontsize=8, loc="left")
+    fig.suptitle("Feature maps of one digit through the network")
+    fig.tight_layout()
+    return fig
+
+
+def confusion(cm: np.ndarray, title: str = "Confusion matrix (test set)"):
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    shown = cm.astype(float).copy()
+    np.fill_diagonal(shown, np.nan)  # the diagonal would drown out the mistakes
+    im = ax.imshow(shown, cmap="Reds")
+    for i in range(10):
+        for j in range(10):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                    color="gray" if i == j else "black")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(im, ax=ax, label="mistakes")
+    fig.tight_layout()
+    return fig
+
+
+def confidence_hist(confidence_right, confidence_wrong):
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    bins = np.linspace(0, 1, 21)
+    ax.hist(confidence_right, bins, alpha=0.6, density=True, label=f"right ({len(confidence_right)})")
+    ax.hist(confidence_wrong, bins, alpha=0.6, density=True, label=f"wrong ({len(confidence_wrong)})")
+    ax.set(xlabel="softmax confidence", ylabel="density", title="How sure is the model?")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def probabilities(probs, title: str = "Prediction"):
+    fig, ax = plt.subplots(figsize=(5, 2.5))
+    colors = ["#2a7" if p == max(probs) else "#9ab" for p in probs]
+    ax.bar(range(10), [100 * p for p in probs], color=colors)
+    ax.set(xticks=range(10), xlabel="digit", ylabel="probability (%)", ylim=(0, 100), title=title)
+    fig.tight_layout()
+    return fig
+
+
+def preprocessing_steps(pre):
+    names = [n for n in ("input", "ink", "crop", "fit20", "centered", "normalized") if n in pre.steps]
+    fig, axes = plt.subplots(1, len(names), figsize=(2.2 * len(names), 2.6))
+    for ax, n in zip(np.atleast_1d(axes), names):
+        a = pre.steps[n]
+        ax.imshow(a, cmap="gray")
+        ax.set_title(f"{n}\n{a.shape[1]}x{a.shape[0]}", fontsize=9)
+        ax.set_xlabel("x (px)", fontsize=7)
+        ax.set_ylabel("y (px)", fontsize=7)
+        ax.tick_params(labelsize=6)
+    fig.suptitle("From drawing to model input")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,184 @@
+"""Draw a digit, watch the CNN read it.  python gui/draw_gui.py [--checkpoint P]
+
+The canvas on screen and a PIL picture are drawn in step (digitlib.draw), so the model sees
+exactly what was drawn, never a screen grab. Predictions run on a worker thread and are
+debounced while drawing, so the window stays responsive.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tkinter as tk
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from tkinter import ttk
+
+import numpy as np
+from PIL import Image, ImageTk
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from digitlib.config import DEFAULT_CHECKPOINT  # noqa: E402
+from digitlib.draw import StrokeRecorder  # noqa: E402
+from digitlib.errors import DigitsError  # noqa: E402
+from digitlib.predict import Prediction, Predictor  # noqa: E402
+
+CANVAS = 280
+PREVIEW = 112          # the 28x28 input shown 4x
+DEBOUNCE_MS = 120      # predict this long after the pen stops moving
+HINT = "Draw a digit"
+
+
+class App:
+    def __init__(self, root: tk.Tk, checkpoint: str | Path = DEFAULT_CHECKPOINT):
+        self.root = root
+        root.title("digits: draw and predict")
+        self.recorder = StrokeRecorder(size=CANVAS, width=18)
+        self.executor = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future | None = None
+        self.debounce: str | None = None
+        self.prediction: Prediction | None = None
+        try:
+            self.predictor: Predictor | None = Predictor(checkpoint)
+            status = f"Model {self.predictor.describe()}"
+        except DigitsError as e:
+            self.predictor = None
+            status = f"No model loaded: {e}"
+        self._build_canvas()
+        self._build_controls()
+        self._build_results()
+        self.status = ttk.Label(root, text=status, anchor="w", wraplength=560)
+        self.status.grid(row=2, column=0, columnspan=2, sticky="we", padx=8, pady=(0, 8))
+        root.bind("<Return>", lambda e: self.predict_now())
+        root.bind("<Escape>", lambda e: self.clear())
+        root.bind("<Delete>", lambda e: self.clear())
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        self.refresh()
+
+    # ---- building the window -------------------------------------------------------------
+    def _build_canvas(self):
+        self.canvas = tk.Canvas(self.root, width=CANVAS, height=CANVAS, bg="white", cursor="pencil",
+                                highlightthickness=1, highlightbackground="#888")
+        self.canvas.grid(row=0, column=0, padx=8, pady=8)
+        self.canvas.bind("<ButtonPress-1>", self.on_press)
+        self.canvas.bind("<B1-Motion>", self.on_move)
+        self.canvas.bind("<ButtonRelease-1>", self.on_release)
+
+    def _build_controls(self):
+        bar = ttk.Frame(self.root)
+        bar.grid(row=1, column=0, sticky="we", padx=8)
+        ttk.Label(bar, text="Brush").pack(side="left")
+        self.brush = tk.DoubleVar(value=self.recorder.width)
+        ttk.Scale(bar, from_=6, to=40, variable=self.brush, length=110,
+                  command=lambda v: setattr(self.recorder, "width", float(v))).pack(side="left", padx=4)
+        ttk.Button(bar, text="Predict", command=self.predict_now).pack(side="left", padx=4)
+        ttk.Button(bar, text="Clear", command=self.clear).pack(side="left")
+
+    def _build_results(self):
+        panel = ttk.Frame(self.root)
+        panel.grid(row=0, column=1, rowspan=2, sticky="n", padx=8, pady=8)
+        self.digit_label = ttk.Label(panel, text="", font=("Helvetica", 64, "bold"), width=3, anchor="center")
+        self.digit_label.pack()
+        self.confidence_label = ttk.Label(panel, text="", font=("Helvetica", 12))
+        self.confidence_label.pack()
+        self.bars = tk.Canvas(panel, width=220, height=10 * 16, bg="white", highlightthickness=0)
+        self.bars.pack(pady=6)
+        ttk.Label(panel, text="What the model sees (28x28)").pack()
+        self.preview = tk.Label(panel, bg="black")
+        self.preview.pack()
+
+    # ---- drawing ------------------------------------------------------------------------------
+    def on_press(self, event):
+        self.recorder.begin(event.x, event.y)
+        r = self.recorder.width / 2
+        self.canvas.create_oval(event.x - r, event.y - r, event.x + r, event.y + r, fill="black", outline="")
+        self.schedule_prediction()
+
+    def on_move(self, event):
+        segment = self.recorder.extend(event.x, event.y)
+        if segment:
+            (x0, y0), (x1, y1) = segment
+            self.canvas.create_line(x0, y0, x1, y1, width=self.recorder.width, fill="black",
+                                    capstyle="round", joinstyle="round")
+            self.schedule_prediction()
+
+    def on_release(self, event):
+        self.recorder.end()
+        self.predict_now()
+
+    def clear(self):
+        self.recorder.clear()
+        self.canvas.delete("all")
+        self.prediction = None
+        self.refresh()
+
+    # ---- predicting ---------------------------------------------------------------------------
+    def schedule_prediction(self):
+        if self.debounce:
+            self.root.after_cancel(self.debounce)
+        self.debounce = self.root.after(DEBOUNCE_MS, self.predict_now)
+
+    def predict_now(self):
+        self.debounce = None
+        if self.predictor is None or self.recorder.empty:
+            self.refresh()
+            return
+        image = self.recorder.image.copy()  # the worker gets a snapshot, drawing goes on
+        self.pending = self.executor.submit(self.predictor.predict, image)
+        self._poll(self.pending)
+
+    def _poll(self, future: Future):
+        if future is not self.pending:
+            return  # a newer prediction superseded this one
+        if not future.done():
+            self.root.after(10, self._poll, future)
+            return
+        self.pending = None
+        self.prediction = None if self.recorder.empty else future.result()
+        self.refresh()
+
+    # ---- the one place the view is updated ----------------------------------------------------
+    def refresh(self):
+        p = self.prediction
+        self.bars.delete("all")
+        if self.predictor is None:
+            self.digit_label.config(text="?")
+            self.confidence_label.config(text="No model: run `make train`, then restart")
+        elif p is None or p.digit is None:
+            self.digit_label.config(text="")
+            self.confidence_label.config(text=HINT if p is None else "Nothing drawn yet")
+        else:
+            self.digit_label.config(text=str(p.digit))
+            self.confidence_label.config(text=f"{p.confidence:.1%} sure")
+        probs = p.probs if p is not None else [0.0] * 10
+        for d, prob in enumerate(probs):
+            y = d * 16
+            self.bars.create_text(10, y + 8, text=str(d), font=("Helvetica", 10))
+            self.bars.create_rectangle(22, y + 3, 22 + 190 * prob, y + 13, outline="",
+                                       fill="#2a7" if p is not None and d == p.digit else "#9ab")
+            if prob >= 0.01:
+                self.bars.create_text(215, y + 8, text=f"{prob:.0%}", anchor="e", font=("Helvetica", 8))
+        seen = p.preprocessed.image28 if p is not None else np.zeros((28, 28), np.float32)
+        img = Image.fromarray((seen * 255).astype(np.uint8)).resize((PREVIEW, PREVIEW), Image.NEAREST)
+        self.preview_image = ImageTk.PhotoImage(img)  # keep a reference or Tk drops it
+        self.preview.config(image=self.preview_image)
+
+    def close(self):
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.root.destroy()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Draw a digit and let the CNN read it.")
+    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="model to use (default: the shipped one)")
+    args = ap.parse_args(argv)
+    try:
+        root = tk.Tk()
+    except tk.TclError as e:
+        sys.exit(f"error: cannot open a window ({e}); run it on a desktop, or under xvfb-run")
+    App(root, args.checkpoint)
+    root.mainloop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The Tk GUI in a real window on a virtual display, driven by mouse events like a person."""
+import importlib.util
+import os
+import time
+
+import numpy as np
+import pytest
+
+from .conftest import ARTIFACTS, ROOT
+
+pytestmark = pytest.mark.gui
+
+
+def _load_gui():
+    spec = importlib.util.spec_from_file_location("draw_gui", ROOT / "gui" / "draw_gui.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def app_factory(xdisplay):
+    import tkinter as tk
+
+    gui = _load_gui()
+    apps = []
+
+    def make(checkpoint):
+        root = tk.Tk()
+        app = gui.App(root, checkpoint)
+        root.update()
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+def _settle(app, seconds=1.5):
+    end = time.time() + seconds
+    while time.time() < end:
+        app.root.update()
+        if app.pending is None and app.debounce is None:
+            break
+        time.sleep(0.01)
+    app.root.update()
+
+
+def trace_digit(app, digit28: np.ndarray):
+    """Draw an MNIST digit with the mouse: one left-to-right stroke per row-run of ink."""
+    c, scale = app.canvas, 200 / 28
+    for row in range(28):
+        ink = digit28[row] > 0.4
+        col = 0
+        while col < 28:
+            if not ink[col]:
+                col += 1
+                continue
+            end = col
+            while end + 1 < 28 and ink[end + 1]:
+                end += 1
+            y = 40 + row * scale
+            c.event_generate("<ButtonPress-1>", x=int(40 + col * scale), y=int(y))
+            for x in np.linspace(40 + col * scale, 40 + end * scale, 4):
+                c.event_generate("<B1-Motion>", x=int(x), y=int(y))
+            c.event_generate("<ButtonRelease-1>", x=int(40 + end * scale), y=int(y))
+            col = end + 1
+    _settle(app)
+
+
+def test_draws_and_reads_digits(app_factory, shipped_checkpoint, mnist_test):
+    app = app_factory(shipped_checkpoint)
+    app.recorder.width = 12
+    assert app.digit_label.cget("text") == "" and "Draw a digit" in app.confidence_label.cget("text")
+    assert "test accuracy" in app.status.cget("text")
+    right = 0
+    for i in range(10):
+        app.clear()
+        trace_digit(app, mnist_test.images[i, 0].numpy())
+        shown = app.digit_label.cget("text")
+        right += shown == str(mnist_test.labels[i].item())
+        assert "% sure" in app.confidence_label.cget("text")
+        if i == 0:
+            ARTIFACTS.mkdir(exist_ok=True)
+            _screenshot(app, ARTIFACTS / "gui.png")
+    assert right >= 9
+    # the PIL picture the model read holds the strokes (not a screen grab)
+    assert np.asarray(app.recorder.image).min() == 0
+    app.clear()
+    _settle(app)
+    assert app.digit_label.cget("text") == "" and app.recorder.empty
+    assert len(app.canvas.find_all()) == 0
+
+
+def test_keys_predict_and_clear(app_factory, shipped_checkpoint, mnist_test):
+    app = app_factory(shipped_checkpoint)
+    trace_digit(app, mnist_test.images[1, 0].numpy())
+    app.prediction = None
+    app.refresh()
+    app.root.focus_force()
+    app.root.event_generate("<Return>")
+    _settle(app)
+    assert app.digit_label.cget("text") == "2"
+    app.root.event_generate("<Escape>")
+    _settle(app)
+    assert app.digit_label.cget("text") == "" and app.recorder.empty
+
+
+def test_without_a_checkpoint_it_says_how_to_train(app_factory, tmp_path):
+    app = app_factory(tmp_path / "missing.pth")
+    assert "make train" in app.confidence_label.cget("text")
+    assert "not found" in app.status.cget("text")
+    app.canvas.event_generate("<ButtonPress-1>", x=50, y=50)
+    app.canvas.event_generate("<B1-Motion>", x=120, y=120)
+    app.canvas.event_generate("<ButtonRelease-1>", x=120, y=120)
+    _settle(app)
+    assert not app.recorder.empty and app.digit_label.cget("text") == "?"  # drawing still works
+
+
+def _screenshot(app, path):
+    from PIL import ImageGrab
+
+    app.root.update()
+    x, y = app.root.winfo_rootx(), app.root.winfo_rooty()
+    w, h = app.root.winfo_width(), app.root.winfo_height()
+    ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=os.environ["DISPLAY"]).save(path)

@@ -1,0 +1,102 @@
+"""The notebook pad in a real browser: JupyterLab on localhost, Chromium driven by Selenium
+draws a digit on the pad of the drawing notebook and reads the prediction it shows."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ARTIFACTS, ROOT
+
+pytestmark = pytest.mark.browser
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    if not (CHROMIUM and DRIVER):
+        pytest.skip("Chromium and chromedriver are not installed (sudo apt-get install chromium chromium-driver)")
+    shutil.copy(ROOT / "notebooks" / "06_draw_and_predict.ipynb", tmp_path)
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "DIGITS_FAST": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={tmp_path}",
+         "--LabApp.news_url=None", "--allow-root", "--LabApp.extension_manager=readonly", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"), env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        if proc.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(f"{url}/api", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'chrome'}"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    yield driver
+    driver.quit()
+
+
+def test_draw_on_the_notebook_pad(lab, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{lab}/lab/tree/06_draw_and_predict.ipynb")
+    wait = WebDriverWait(browser, 120)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
+    # Run > Run All Cells
+    browser.find_element(By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.//div[text()='Run']]").click()
+    wait.until(EC.element_to_be_clickable(
+        (By.XPATH, "//li[contains(@class,'lm-Menu-item')][.//div[text()='Run All Cells']]"))).click()
+    canvas = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea canvas")))
+    wait.until(lambda d: "Draw a digit" in d.page_source)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
+
+    # draw a "7": a bar along the top, then a diagonal down to the left
+    chain = ActionChains(browser, duration=20)
+    chain.move_to_element_with_offset(canvas, -70, -90).click_and_hold()
+    for _ in range(14):
+        chain.move_by_offset(10, 0)
+    for _ in range(18):
+        chain.move_by_offset(-4, 10)
+    chain.release().perform()
+
+    label = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".digits-prediction")))
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "notebook_pad.png"))
+    assert label.text == "7"
+    assert label.get_attribute("data-digit") == "7"
