@@ -23,6 +23,7 @@ class TrainConfig:
     augment: bool = True         # RandomAffine law: rotation +-degrees, shift +-translate
     degrees: float = 15.0
     translate: float = 0.1
+    interpolation: str = "bilinear"  # of the augmentation: "bilinear" or "nearest" (torchvision's default)
     seed: int = 0
     train_subset: int | None = None  # None = all 60000 training images
     test_subset: int | None = None   # None = all 10000 test images

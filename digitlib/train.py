@@ -115,7 +115,7 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
                 continue
             x, y = train.images[idx], train.labels[idx]
             if cfg.augment:
-                x = random_affine(x, cfg.degrees, cfg.translate, generator=gen)
+                x = random_affine(x, cfg.degrees, cfg.translate, generator=gen, mode=cfg.interpolation)
             x = normalize(x).contiguous(memory_format=memory_format)
             logits = model(x)
             loss = F.cross_entropy(logits, y)

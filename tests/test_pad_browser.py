@@ -68,7 +68,14 @@ def browser(tmp_path):
     driver.quit()
 
 
-def test_draw_on_the_notebook_pad(lab, browser):
+@pytest.fixture
+def last_screenshot(browser):
+    yield
+    ARTIFACTS.mkdir(exist_ok=True)  # the last state of the page, to look at when it fails
+    browser.save_screenshot(str(ARTIFACTS / "notebook_pad_last.png"))
+
+
+def test_draw_on_the_notebook_pad(lab, browser, last_screenshot):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
@@ -78,6 +85,10 @@ def test_draw_on_the_notebook_pad(lab, browser):
     wait = WebDriverWait(browser, 120)
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
+    # JupyterLab may ask which kernel to use; the default (Python 3) is the right one
+    time.sleep(1)
+    for button in browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
+        button.click()
     # Run > Run All Cells
     browser.find_element(By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.//div[text()='Run']]").click()
     wait.until(EC.element_to_be_clickable(
