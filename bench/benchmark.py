@@ -45,8 +45,9 @@ def origin_style(n_images: int) -> float:
     return seen / (time.perf_counter() - t)
 
 
-def digitlib_trainer(n_images: int, train) -> float:
-    cfg = TrainConfig(epochs=1, train_subset=n_images, test_subset=500, out="/tmp/digits_bench.pth")
+def digitlib_trainer(n_images: int, train, batch_size: int = 64) -> float:
+    cfg = TrainConfig(epochs=1, train_subset=n_images, test_subset=500, batch_size=batch_size,
+                      out="/tmp/digits_bench.pth")
     r = fit(cfg, train=train, progress=False, verbose=False)
     return n_images / r.history[0]["seconds"]
 
@@ -68,6 +69,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--images", type=int, default=6400)
+    ap.add_argument("--batch-sizes", default="", help="also time fit() at these batch sizes, e.g. 64,128,256")
     args = ap.parse_args()
     train = load_mnist(True)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds x {args.images} images")
@@ -85,6 +87,15 @@ def main():
         print(f"| {label} | {med[name]:.0f} | {epoch_images / med[name] / 60:.1f} |")
     print(f"\ndigitlib / origin-style = {med['digitlib'] / med['origin']:.2f}x;  "
           f"digitlib / ceiling = {med['digitlib'] / med['ceiling']:.0%}")
+    if args.batch_sizes:
+        sizes = [int(b) for b in args.batch_sizes.split(",")]
+        by_size = {b: [] for b in sizes}
+        for _ in range(args.rounds):
+            for b in sizes:
+                by_size[b].append(digitlib_trainer(args.images * 2, train, b))
+        print("\n| fit() batch size | images/s |\n|---:|---:|")
+        for b in sizes:
+            print(f"| {b} | {statistics.median(by_size[b]):.0f} |")
 
 
 if __name__ == "__main__":

@@ -42,9 +42,11 @@ def test_other_architecture_is_refused(tmp_path):
         load_model(tmp_path / "liar.pth")
 
 
-def test_truncated_file_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize("damage", ["truncate", "text", "empty"])
+def test_truncated_or_foreign_bytes_are_a_clear_error(tmp_path, damage):
     path = save_checkpoint(tmp_path / "t.pth", DigitCNN(), "DigitCNN")
-    path.write_bytes(path.read_bytes()[:5000])
+    content = {"truncate": path.read_bytes()[:5000], "text": b"root:x:0:0:root:/root:/bin/bash\n", "empty": b""}
+    path.write_bytes(content[damage])
     with pytest.raises(DigitsError, match="truncated or not a PyTorch checkpoint"):
         load_checkpoint(path)
 

@@ -14,7 +14,8 @@ SMALL = dict(train_subset=2000, test_subset=500)
 def test_default_config_is_the_reference_recipe():
     c = TrainConfig()
     assert (c.arch, c.epochs, c.batch_size, c.lr, c.momentum, c.weight_decay, c.step_size, c.gamma,
-            c.degrees, c.translate) == ("DigitCNN", 20, 64, 0.01, 0.9, 1e-4, 10, 0.1, 15.0, 0.1)
+            c.degrees, c.translate, c.interpolation) == ("DigitCNN", 20, 64, 0.01, 0.9, 1e-4, 10, 0.1, 15.0, 0.1,
+                                                         "nearest")
     assert c.out.endswith("checkpoints/mnist_cnn_best.pth")
 
 
@@ -68,6 +69,6 @@ def test_shipped_checkpoint_meets_the_target(shipped_checkpoint, mnist_test):
     model, meta = load_model(shipped_checkpoint, expected_arch="DigitCNN")
     acc = evaluate(model, mnist_test)["accuracy"]
     assert acc == pytest.approx(meta["test_accuracy"])
-    assert acc >= 0.994
+    assert acc >= 0.995
     assert json.dumps(meta["config"])  # plain values only
     assert torch.is_tensor(next(iter(meta["state_dict"].values())))
