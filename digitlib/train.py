@@ -108,7 +108,9 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
         perm = torch.randperm(n, generator=gen).to(device)
-        steps = tqdm(range(0, n - 1, bs), desc=f"epoch {epoch}", leave=False, disable=not progress)
+        # one refresh a second: in a notebook every refresh is a widget message to the browser
+        steps = tqdm(range(0, n - 1, bs), desc=f"epoch {epoch}", leave=False, disable=not progress,
+                     mininterval=1.0)
         for i in steps:
             idx = perm[i:i + bs]
             if len(idx) < 2:  # BatchNorm needs two examples to compute a variance
