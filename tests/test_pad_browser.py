@@ -27,13 +27,21 @@ def _free_port() -> int:
 def lab(tmp_path):
     if not (CHROMIUM and DRIVER):
         pytest.skip("Chromium and chromedriver are not installed (sudo apt-get install chromium chromium-driver)")
-    shutil.copy(ROOT / "notebooks" / "06_draw_and_predict.ipynb", tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(ROOT / "notebooks" / "06_draw_and_predict.ipynb", work)
+    # no "get notified about Jupyter news?" toast over the notebook (and no network attempt)
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     port = _free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "DIGITS_FAST": "1"}
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "DIGITS_FAST": "1",
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={tmp_path}",
-         "--LabApp.news_url=None", "--allow-root", "--LabApp.extension_manager=readonly", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={work}",
+         "--LabApp.news_url=None", "--allow-root", "--LabApp.extension_manager=readonly",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"), env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
