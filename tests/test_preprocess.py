@@ -1,9 +1,7 @@
-import time
-
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digitlib import samples
 from digitlib.data import normalize
@@ -69,7 +67,22 @@ def test_drawn_anywhere_at_any_size(predictor, mnist_test, rng):
 @pytest.mark.parametrize("stroke", [0.5, 2.0])
 def test_thin_and_thick_pens(predictor, mnist_test, rng, stroke):
     acc = _accuracy(predictor, mnist_test, lambda d, r: samples.on_pad(d, r, stroke=stroke), 200, rng)
-    assert acc >= 0.95
+    assert acc >= 0.97
+
+
+def test_a_fat_stroke_keeps_its_core():
+    """A zero drawn with a very thick brush: its ring must come out solid, not hollow
+    (taking the core of a fat stroke for paper would hollow it out)."""
+    pad = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(pad).ellipse((50, 30, 230, 250), outline=0, width=50)
+    image28 = preprocess(pad).image28
+    ring = image28[14, :]  # the middle row crosses the ring twice, with the hole between
+    ink = np.nonzero(ring > 0.5)[0]
+    left, right = ink[ink < 14], ink[ink > 14]
+    assert len(left) and len(right), ring
+    # each crossing is one solid run, and the hole between them stays dark
+    assert np.all(ring[left.min():left.max() + 1] > 0.5) and np.all(ring[right.min():right.max() + 1] > 0.5), ring
+    assert ring[left.max() + 1:right.min()].max() < 0.2, ring
 
 
 def test_photographed_on_grey_paper_beats_bounding_box_only(predictor, mnist_test, rng):
@@ -89,14 +102,3 @@ def test_photographed_on_grey_paper_beats_bounding_box_only(predictor, mnist_tes
 
     base = np.mean([predictor.probabilities(bbox_only(p)).argmax().item() == y for p, y in zip(photos, labels)])
     assert ours >= 0.9 and ours > base + 0.2
-
-
-def test_one_prediction_is_quick(predictor, mnist_test, rng):
-    drawings = [samples.on_pad(mnist_test.images[i, 0].numpy(), rng) for i in range(20)]
-    predictor.predict(drawings[0])
-    t = time.perf_counter()
-    for d in drawings:
-        predictor.predict(d)
-    per = (time.perf_counter() - t) / len(drawings)
-    print(f"predict incl. preprocessing: {per * 1000:.1f} ms")
-    assert per < 0.2  # generous for a loaded CI machine; bench/drawn_digits.py measures the real figure
