@@ -104,6 +104,16 @@ def _background(g: np.ndarray, border: np.ndarray) -> np.ndarray:
     return F.interpolate(opened, size=(h, w), mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
+def _ink_is_dark(gray: np.ndarray, paper: float) -> bool:
+    """Polarity: the ink is what departs furthest from the paper, darker or lighter.
+
+    Not "is the paper light?": pencil on dark grey paper is still dark ink. A 3x3 mean keeps
+    single noisy pixels from deciding.
+    """
+    smooth = F.avg_pool2d(torch.from_numpy(gray)[None, None], 3, 1, 1, count_include_pad=False)[0, 0]
+    return paper - float(smooth.min()) > float(smooth.max()) - paper
+
+
 def _drop_specks(ink: np.ndarray) -> np.ndarray:
     """Zero ink pixels with fewer than two inked neighbours: a stray speck of noise would
     otherwise stretch the bounding box, while even a 1-px pen line keeps two neighbours."""
@@ -150,10 +160,9 @@ def preprocess(image) -> Preprocessed:
         s = MAX_SIDE / max(h, w)
         gray = np.clip(_resize(gray, round(w * s), round(h * s)), 0, 1)
 
-    # Polarity: the border is mostly paper. Light paper means dark ink: flip to MNIST's light-on-black.
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    inverted = bool(np.median(border) > 0.5)
-    g = 1.0 - gray if inverted else gray
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])  # mostly paper
+    inverted = _ink_is_dark(gray, float(np.median(border)))
+    g = 1.0 - gray if inverted else gray  # MNIST is light ink on black
 
     diff = g - _background(g, 1.0 - border if inverted else border)
     # Noise level from the median absolute deviation: the paper is most of the picture.
