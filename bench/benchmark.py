@@ -21,11 +21,11 @@ from torchvision import transforms
 from digitlib.config import TrainConfig
 from digitlib.data import MNIST_MEAN, MNIST_STD, load_mnist, mnist_dataset
 from digitlib.models import DigitCNN
-from digitlib.train import fit
+from digitlib.train import fit, make_optimizer
 
 
 def _sgd(model):
-    return torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    return make_optimizer(model.parameters(), TrainConfig())[0]
 
 
 def origin_style(n_images: int) -> float:

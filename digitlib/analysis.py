@@ -5,14 +5,13 @@ import numpy as np
 import torch
 
 from .augment import AffineParams, apply_affine
-from .data import MNISTTensors, normalize
+from .data import MNISTTensors
+from .train import batched_logits
 
 
-@torch.no_grad()
 def predict_probs(model, data: MNISTTensors, batch_size: int = 1000) -> torch.Tensor:
-    model.eval()
-    return torch.cat([torch.softmax(model(normalize(data.images[i:i + batch_size])), 1)
-                      for i in range(0, len(data), batch_size)])
+    """Softmax probabilities (N, 10) for every image of data, on the CPU."""
+    return torch.cat([torch.softmax(logits, 1).cpu() for logits, _ in batched_logits(model, data, batch_size)])
 
 
 def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor) -> np.ndarray:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
 
 from .data import REPO_ROOT
 

@@ -46,16 +46,16 @@ class StrokeRecorder:
     def __post_init__(self):
         self.image = Image.new("L", (self.size, self.size), PAPER)
         self._draw = ImageDraw.Draw(self.image)
-        self._pen_down = False
+        self.pen_down = False
 
     def begin(self, x: float, y: float) -> None:
         self.strokes.append([(x, y)])
-        self._pen_down = True
+        self.pen_down = True
         draw_segment(self._draw, (x, y), (x, y), self.width)
 
     def extend(self, x: float, y: float) -> tuple[Point, Point] | None:
         """Add a point to the current stroke; returns the segment drawn (for the screen) or None."""
-        if not self._pen_down:
+        if not self.pen_down:
             return None
         p0 = self.strokes[-1][-1]
         self.strokes[-1].append((x, y))
@@ -63,11 +63,11 @@ class StrokeRecorder:
         return p0, (x, y)
 
     def end(self) -> None:
-        self._pen_down = False
+        self.pen_down = False
 
     def clear(self) -> None:
         self.strokes.clear()
-        self._pen_down = False
+        self.pen_down = False
         self._draw.rectangle([0, 0, self.size, self.size], fill=PAPER)
 
     @property

@@ -49,7 +49,7 @@ class DrawingPad:
                 self.canvas.stroke_line(x0, y0, x1, y1)
 
     def release(self, x: float = 0, y: float = 0):
-        if self.recorder._pen_down:
+        if self.recorder.pen_down:
             self.recorder.end()
             self.predict()
 

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
+from .train import make_optimizer
 
 
 def gallery(images, titles=None, ncols: int = 10, title: str = "", size: float = 1.2):
@@ -26,8 +27,7 @@ def gallery(images, titles=None, ncols: int = 10, title: str = "", size: float =
 
 def lr_schedule(cfg: TrainConfig | None = None):
     cfg = cfg or TrainConfig()
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.step_size, cfg.gamma)
+    opt, sched = make_optimizer([torch.zeros(1, requires_grad=True)], cfg)  # the schedule fit() uses
     lrs = []
     for _ in range(cfg.epochs):
         lrs.append(opt.param_groups[0]["lr"])

@@ -35,17 +35,28 @@ def last_path(best_path: str | Path) -> Path:
     return p.with_name(p.stem + ".last.pth")
 
 
+def make_optimizer(params, cfg: TrainConfig):
+    """The recipe's SGD and its StepLR schedule, built in this one place."""
+    optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
+
+
 @torch.no_grad()
+def batched_logits(model: nn.Module, data: MNISTTensors, batch_size: int = 1000,
+                   device: torch.device | str | None = None):
+    """Yield (logits, labels) batch by batch, the model in eval mode, inputs normalised as in training."""
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.eval()
+    for i in range(0, len(data), batch_size):
+        x = normalize(data.images[i:i + batch_size].to(device))
+        yield model(x.contiguous(memory_format=torch.channels_last)), data.labels[i:i + batch_size].to(device)
+
+
 def evaluate(model: nn.Module, data: MNISTTensors, batch_size: int = 1000,
              device: torch.device | str | None = None) -> dict:
     """Mean cross-entropy loss and accuracy (0..1) of model on data."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    model.eval()
     total_loss, correct = 0.0, 0
-    for i in range(0, len(data), batch_size):
-        x = normalize(data.images[i:i + batch_size].to(device))
-        y = data.labels[i:i + batch_size].to(device)
-        logits = model(x.contiguous(memory_format=torch.channels_last))
+    for logits, y in batched_logits(model, data, batch_size, device):
         total_loss += F.cross_entropy(logits, y, reduction="sum").item()
         correct += (logits.argmax(1) == y).sum().item()
     return {"loss": total_loss / len(data), "accuracy": correct / len(data)}
@@ -79,9 +90,7 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
     gen = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = build_model(cfg.arch).to(device, memory_format=memory_format)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
-                                weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
+    optimizer, scheduler = make_optimizer(model.parameters(), cfg)
     result = FitResult(model=model, checkpoint=Path(cfg.out))
     start_epoch = 1
 
