@@ -1,21 +1,37 @@
 # Two commands on a fresh machine:  make train  (the main job)  and  make test.
 PYTHON ?= python3
+# WHEELS=folder installs from a wheelhouse made by `make wheelhouse` (no network needed).
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu takes PyTorch's CPU-only wheels (much smaller).
+WHEELS ?=
+TORCH_INDEX ?=
+PIP_SOURCE := $(if $(WHEELS),--no-index --find-links $(abspath $(WHEELS)),)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv train test test-fast lab gui bench system-deps clean
+.PHONY: venv wheelhouse train test test-fast lab gui bench system-deps clean
 
 venv: $(STAMP)
 
-# Reinstall only when the dependency list changes; torch/torchvision come from pip's usual index.
+# Reinstall only when the dependency list changes. With the default CUDA build of PyTorch the
+# venv is about 5.8 GB and the download takes minutes: pip shows its progress.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ needed"' \
 	  || { echo "error: need Python 3.10 or newer as $(PYTHON)"; exit 1; }
+	@test -z "$(WHEELS)" -o -d "$(WHEELS)" || { echo "error: WHEELS=$(WHEELS) is not a folder (make one with: make wheelhouse)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@echo "installing the Python packages (about 5.8 GB with the default PyTorch build; this takes a few minutes)"
+	$(PY) -m pip install --disable-pip-version-check $(PIP_SOURCE) --upgrade pip
+	$(if $(TORCH_INDEX),$(PY) -m pip install --index-url $(TORCH_INDEX) torch torchvision)
+	$(PY) -m pip install --disable-pip-version-check $(PIP_SOURCE) -e '.[test]'
 	@touch $(STAMP)
+
+# Every wheel the project needs, once, into a folder a teacher can copy to a USB stick;
+# then on each (same OS, same Python) laptop: make train WHEELS=/path/to/wheelhouse
+wheelhouse:
+	$(PYTHON) -m pip download --disable-pip-version-check --dest $(or $(WHEELS),wheelhouse) \
+	  pip 'setuptools>=64' wheel '.[test]'
+	@du -sh $(or $(WHEELS),wheelhouse)
 
 train: venv
 	$(PY) -m digitlib train

@@ -13,7 +13,6 @@ import time
 import numpy as np
 
 from digitlib import samples
-from digitlib.config import DEFAULT_CHECKPOINT
 from digitlib.data import load_mnist
 from digitlib.predict import Predictor
 
@@ -21,7 +20,7 @@ from digitlib.predict import Predictor
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    ap.add_argument("--checkpoint", help="default: your trained model if any, else the shipped one")
     args = ap.parse_args()
     predictor, test = Predictor(args.checkpoint), load_mnist(False)
     cases = {

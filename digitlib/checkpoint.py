@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -35,31 +36,65 @@ def save_checkpoint(path: str | Path, model: nn.Module, arch: str, **meta) -> Pa
         "versions": {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__)},
         **meta,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    except OSError as e:
+        raise DigitsError(f"cannot write checkpoint {path}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a saved model is for everyone to read
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):  # full disk, read-only folder...: the previous file is intact
+            raise DigitsError(f"cannot write checkpoint {path}: {e.strerror or e}; "
+                              f"the previous file, if any, is unchanged") from None
         raise
     return path
+
+
+def _looks_like_pickle(path: Path) -> bool:
+    """A torch file is a zip archive (new format) or starts with a pickle PROTO opcode (old)."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    return head == b"PK" or head[:1] == b"\x80"
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; read once, at import, before any thread starts
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+# The fields a digits checkpoint may carry and the types they must have: a crafted file with a
+# list for "arch" or a string for "state_dict" is refused here, not deep inside a caller.
+FIELD_TYPES = {"arch": str, "state_dict": dict, "epoch": int, "test_accuracy": float,
+               "config": dict, "history": list, "best_accuracy": float, "best_epoch": int}
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     """Read a checkpoint safely; any problem becomes a one-line DigitsError."""
     path = Path(path)
+    if path.is_dir():
+        raise DigitsError(f"checkpoint {path} is a folder, not a file")
     if not path.is_file():
         raise DigitsError(f"checkpoint {path} not found; train one with `make train` "
                           f"(or `python -m digitlib train`)")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickles; our one line says it all
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        if "GLOBAL" not in str(e):  # not a forbidden class or function: the bytes are just not a pickle
+        if "GLOBAL" not in str(e) and not _looks_like_pickle(path):  # just bytes that are no checkpoint
             raise DigitsError(f"checkpoint {path} is truncated or not a PyTorch checkpoint") from None
-        raise DigitsError(f"checkpoint {path} holds Python objects, not just tensors and values; "
+        what = "Python objects" if "GLOBAL" in str(e) else "pickle instructions torch's safe loader does not allow"
+        raise DigitsError(f"checkpoint {path} holds {what}, not just tensors and values; "
                           f"refusing to load it because unpickling it could run code") from None
     except Exception as e:  # torch raises many types (RuntimeError, EOFError, IndexError...) for non-checkpoints
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -67,6 +102,17 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or "state_dict" not in ckpt:
         raise DigitsError(f"checkpoint {path} is not a digits checkpoint (no '{FORMAT}' marker); "
                           f"train one with `python -m digitlib train`")
+    for key, kind in FIELD_TYPES.items():
+        value = ckpt.get(key)
+        if value is None and key not in ("arch", "state_dict"):
+            continue
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise DigitsError(f"checkpoint {path} is damaged: its {key!r} is a {type(value).__name__}, "
+                              f"not a {kind.__name__}")
+    if not all(isinstance(k, str) and torch.is_tensor(v) for k, v in ckpt["state_dict"].items()):
+        raise DigitsError(f"checkpoint {path} is damaged: its weights are not all named tensors")
     return ckpt
 
 

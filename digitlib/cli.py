@@ -1,36 +1,61 @@
-"""python -m digitlib {train, evaluate, predict}: errors are one line on stderr, never a traceback."""
+"""python -m digitlib {train, evaluate, predict}: every failure is one line on stderr and a
+non-zero exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import DEFAULT_CHECKPOINT, TrainConfig
+from .config import TRAINED_CHECKPOINT, TrainConfig, default_model
 from .errors import DigitsError
+
+INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
 def _train(args) -> int:
-    from .train import fit
+    from .train import check_output_path, fit, last_path, resume_config
 
-    cfg = TrainConfig()
-    if args.fast:
-        cfg = cfg.fast()
-    overrides = {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size,
-                 "lr": args.lr, "device": args.device, "out": args.out}
-    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-    if args.out is not None:
-        cfg = replace(cfg, out=str(Path(args.out)))
+    out = check_output_path(args.out) if args.out is not None else TRAINED_CHECKPOINT
+    given = {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr}
+    given = {k: v for k, v in given.items() if v is not None}
+    if args.resume:
+        cfg = resume_config(out)
+        if args.fast:
+            given.update(train_subset=TrainConfig().fast().train_subset)
+        for key, value in given.items():
+            if getattr(cfg, key) != value:
+                raise DigitsError(f"--{key.replace('_', '-')} {value} disagrees with the run being resumed "
+                                  f"({key} {getattr(cfg, key)}); leave it out to resume that run as it was")
+    else:
+        cfg = TrainConfig().fast() if args.fast else TrainConfig()
+        cfg = replace(cfg, **given, out=str(out))
+    if args.device is not None:  # the one setting a resumed run may change: where it runs
+        cfg = replace(cfg, device=args.device)
     try:
         result = fit(cfg, resume=args.resume)
     except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: python -m digitlib train --resume"
-              f"{' --out ' + args.out if args.out else ''}", file=sys.stderr)
-        return 130
+        if last_path(out).exists():
+            again = f"{shlex.quote(sys.executable)} -m digitlib train --resume --out {shlex.quote(str(out))}"
+            print(f"\ninterrupted; continue with: {again}", file=sys.stderr)
+        else:
+            print("\ninterrupted before the first epoch finished; nothing was saved", file=sys.stderr)
+        return INTERRUPTED
     print(f"test accuracy {result.best_accuracy:.2%} (best epoch {result.best_epoch} of {cfg.epochs}), "
-          f"trained in {result.seconds / 60:.1f} min; saved {cfg.out}")
+          f"trained in {result.seconds / 60:.1f} min; saved {out}")
     return 0
+
+
+def _model_path(args) -> Path:
+    """The --checkpoint given, else the learner's trained model, else the shipped one; says which."""
+    if args.checkpoint is not None:
+        return Path(args.checkpoint)
+    path, which = default_model()
+    print(f"using {which}: {path}", file=sys.stderr)
+    return path
 
 
 def _evaluate(args) -> int:
@@ -38,39 +63,37 @@ def _evaluate(args) -> int:
     from .data import load_mnist
     from .train import evaluate
 
-    model, meta = load_model(args.checkpoint)
+    path = _model_path(args)
+    model, meta = load_model(path)
     test = load_mnist(False).subset(args.subset)
     metrics = evaluate(model, test)
-    out = {"checkpoint": str(args.checkpoint), "arch": meta["arch"], "test_accuracy": metrics["accuracy"],
+    out = {"checkpoint": str(path), "arch": meta["arch"], "data": "MNIST test",
+           "accuracy": metrics["accuracy"], "n": len(test), "test_accuracy": metrics["accuracy"],
            "test_loss": metrics["loss"], "examples": len(test), "epoch": meta.get("epoch")}
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"{out['arch']} from {args.checkpoint}: test accuracy {out['test_accuracy']:.2%} "
+        print(f"{out['arch']} from {path}: test accuracy {out['accuracy']:.2%} "
               f"on {len(test)} images (loss {out['test_loss']:.4f})")
     return 0
 
 
 def _predict(args) -> int:
-    from PIL import Image, UnidentifiedImageError
-
+    from .images import open_picture
     from .predict import Predictor
 
-    predictor = Predictor(args.checkpoint)
+    predictor = Predictor(_model_path(args))
     status = 0
     for name in args.images:
         try:
-            with Image.open(name) as img:
-                img.load()
-                pred = predictor.predict(img)
-        except (FileNotFoundError, IsADirectoryError):
-            print(f"error: {name}: no such image file", file=sys.stderr)
+            picture = open_picture(name)
+            pred = predictor.predict(picture.image)
+        except DigitsError as e:  # one bad picture does not stop the others
+            print(f"error: {e}", file=sys.stderr)
             status = 1
             continue
-        except (UnidentifiedImageError, OSError, ValueError) as e:
-            print(f"error: {name}: cannot read it as an image ({e.__class__.__name__})", file=sys.stderr)
-            status = 1
-            continue
+        if picture.note:
+            print(f"note: {name}: {picture.note}", file=sys.stderr)
         if args.json:
             print(json.dumps({"file": name, **pred.as_dict()}))
         elif pred.digit is None:
@@ -81,39 +104,69 @@ def _predict(args) -> int:
     return status
 
 
+def _number(kind, low, what):
+    """An argparse type: a finite number of `kind` that is at least `low`."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+        if not math.isfinite(value) or value < low or (kind is float and low == 0 and value == 0):
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}")
+        return value
+    return parse
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message):  # argparse prints the whole usage first; one line is enough
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m digitlib", description="Handwritten digits with a CNN.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _OneLineParser(prog="python -m digitlib", description="Handwritten digits with a CNN.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    positive = _number(int, 1, "a whole number of at least 1")
 
     t = sub.add_parser("train", help="train the reference CNN and keep the best checkpoint")
-    t.add_argument("--epochs", type=int)
+    t.add_argument("--epochs", type=positive)
     t.add_argument("--fast", action="store_true", help="small subset and 2 epochs, for a quick try")
-    t.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    t.add_argument("--out", help=f"best checkpoint path (default {DEFAULT_CHECKPOINT})")
-    t.add_argument("--seed", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
+    t.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run saved at --out, with all its settings")
+    t.add_argument("--out", help=f"best checkpoint path (default {TRAINED_CHECKPOINT})")
+    t.add_argument("--seed", type=_number(int, 0, "a whole number of at least 0"))
+    t.add_argument("--batch-size", type=_number(int, 2, "a whole number of at least 2"))
+    t.add_argument("--lr", type=_number(float, 0, "a positive number"))
     t.add_argument("--device", help="cpu, cuda or auto (default)")
     t.set_defaults(run=_train)
 
+    model_help = "model file (default: your trained model if there is one, else the shipped one)"
     e = sub.add_parser("evaluate", help="test-set accuracy of a checkpoint")
-    e.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
-    e.add_argument("--subset", type=int, help="only this many test images")
+    e.add_argument("--checkpoint", type=Path, help=model_help)
+    e.add_argument("--subset", type=positive, help="only this many test images")
     e.add_argument("--json", action="store_true")
     e.set_defaults(run=_evaluate)
 
     p = sub.add_parser("predict", help="read the digit in each image")
     p.add_argument("images", nargs="+", metavar="IMG")
-    p.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    p.add_argument("--checkpoint", type=Path, help=model_help)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=_predict)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a console that only prints ASCII still gets every line
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
+        args = build_parser().parse_args(argv)
         return args.run(args)
     except DigitsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
+        sys.stderr.close()
+        return 0

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 
 from .data import REPO_ROOT
 
-DEFAULT_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_best.pth"
+# The model shipped with the course lives where training never writes; training writes the
+# origin's checkpoints/mnist_cnn_best.pth, which git ignores.
+SHIPPED_CHECKPOINT = REPO_ROOT / "models" / "mnist_cnn_shipped.pth"
+TRAINED_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_best.pth"
 
 
 @dataclass
@@ -30,7 +34,7 @@ class TrainConfig:
     test_subset: int | None = None   # None = all 10000 test images
     device: str = "auto"         # "auto" picks CUDA when present
     channels_last: bool = True   # ~1.8x faster convolutions on CPU here (bench/benchmark.py)
-    out: str = str(DEFAULT_CHECKPOINT)
+    out: str = str(TRAINED_CHECKPOINT)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -40,6 +44,34 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
+    def validate(self) -> "TrainConfig":
+        """Refuse, in one line, settings that would train nothing or nonsense."""
+        import math
+
+        from .errors import DigitsError
+        from .models import ARCHITECTURES
+
+        checks = [
+            (self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}"),
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.batch_size >= 2, "batch_size must be at least 2 (BatchNorm needs two examples)"),
+            (math.isfinite(self.lr) and self.lr > 0, "lr must be a positive number"),
+            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
+            (math.isfinite(self.weight_decay) and self.weight_decay >= 0, "weight_decay must be >= 0"),
+            (self.step_size >= 1, "step_size must be at least 1"),
+            (0 < self.gamma <= 1, "gamma must be in (0, 1]"),
+            (self.train_subset is None or self.train_subset >= 2, "train_subset must be at least 2"),
+            (self.test_subset is None or self.test_subset >= 1, "test_subset must be at least 1"),
+            (self.interpolation in ("nearest", "bilinear"), "interpolation must be nearest or bilinear"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise DigitsError(f"{message}, not {self._value_in(message)!r}")
+        return self
+
+    def _value_in(self, message: str):
+        return getattr(self, message.split()[0])
+
     def fast(self) -> "TrainConfig":
         """A small, quick version for CI and trying things out: minutes become seconds."""
         return replace(self, epochs=min(self.epochs, 2), train_subset=6000, test_subset=2000,
@@ -47,6 +79,14 @@ class TrainConfig:
 
     def describe(self) -> str:
         return "\n".join(f"  {k:<14} {v}" for k, v in self.as_dict().items())
+
+
+def default_model() -> tuple[Path, str]:
+    """The model to use when none is named: the learner's own trained one if there is one,
+    else the one shipped with the course. Returns (path, which) so callers can always say."""
+    if TRAINED_CHECKPOINT.is_file():
+        return TRAINED_CHECKPOINT, "your trained model"
+    return SHIPPED_CHECKPOINT, "the model shipped with the course"
 
 
 def fast_mode() -> bool:

@@ -10,9 +10,13 @@ no per-sample PIL work and no DataLoader on the hot path.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import io
 import os
+import tempfile
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,17 +62,23 @@ def prepare_mnist(root: Path | str | None = None) -> Path:
     """Make sure the four unpacked, verified MNIST files exist under root/MNIST/raw.
 
     Returns the root to hand to torchvision. Raises DigitsError naming the bad file.
+    Several processes may unpack at once (two notebooks opened together): each writes its
+    own temporary file and renames it into place, so they never see each other's halves.
     """
     root = Path(root) if root is not None else default_root()
     raw = root / "MNIST" / "raw"
+    _remove_stale_temporaries(raw)
     for name, md5 in MD5_UNCOMPRESSED.items():
         plain, packed = raw / name, raw / (name + ".gz")
+        for p in (plain, packed):
+            if p.is_dir():
+                raise DigitsError(f"MNIST file {p} is a folder, not a file: remove it and run again")
         if plain.exists() and _md5(plain) == md5:
             continue
         if not packed.exists():
             if plain.exists():
                 raise DigitsError(f"MNIST file {plain} is corrupt (checksum mismatch): {_fix_hint(plain)}")
-            return _download(root)
+            return _download(root, packed)
         try:
             with gzip.open(packed, "rb") as src:
                 content = src.read()
@@ -76,21 +86,47 @@ def prepare_mnist(root: Path | str | None = None) -> Path:
             raise DigitsError(f"MNIST file {packed} is corrupt or truncated ({e}): {_fix_hint(packed)}") from None
         if hashlib.md5(content).hexdigest() != md5:
             raise DigitsError(f"MNIST file {packed} has the wrong contents (checksum mismatch): {_fix_hint(packed)}")
-        tmp = plain.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, plain)
+        _write_atomically(plain, content)
     return root
 
 
-def _download(root: Path) -> Path:
+def _write_atomically(path: Path, content: bytes) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    except OSError as e:
+        raise DigitsError(f"cannot unpack MNIST into {path.parent} ({e.strerror}); make that folder "
+                          f"writable, or copy data/ somewhere writable and set DIGITS_DATA to it") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise DigitsError(f"cannot unpack MNIST into {path} ({e.strerror})") from None
+
+
+def _remove_stale_temporaries(raw: Path, older_than_s: float = 600) -> None:
+    """Temporary files a killed process left behind; a live unpack takes a second, not minutes."""
+    for tmp in raw.glob("*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+        except OSError:
+            pass  # another process got there first, or the folder is read-only: harmless
+
+
+def _download(root: Path, missing: Path) -> Path:
     from torchvision import datasets
 
-    try:
-        for train in (True, False):
-            datasets.MNIST(root, train=train, download=True)
-    except Exception as e:  # network errors come in many types; the message is what matters
-        raise DigitsError(f"MNIST is not in {root / 'MNIST' / 'raw'} and downloading it failed ({e}); "
-                          f"copy the four MNIST .gz files there") from None
+    try:  # torchvision prints a line per mirror it tries; our one line replaces them
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for train in (True, False):
+                datasets.MNIST(root, train=train, download=True)
+    except Exception as e:  # network errors come in many types and many lines; keep the first
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DigitsError(f"MNIST file {missing} is missing and downloading MNIST failed ({first}); "
+                          f"copy the four MNIST .gz files into {missing.parent}") from None
     return root
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import load_model
-from .config import DEFAULT_CHECKPOINT
+from .config import default_model
 from .preprocess import Preprocessed, preprocess
 
 
@@ -32,7 +32,12 @@ class Predictor:
     The CPU is quickest for single 28x28 images (a GPU round trip costs more than the maths).
     """
 
-    def __init__(self, checkpoint: str | Path = DEFAULT_CHECKPOINT, device: str = "cpu"):
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu"):
+        """checkpoint None: the learner's trained model if there is one, else the shipped one."""
+        if checkpoint is None:
+            checkpoint, self.which = default_model()
+        else:
+            self.which = "the model you chose"
         self.checkpoint = Path(checkpoint)
         self.device = torch.device(device)
         self.model, meta = load_model(self.checkpoint, self.device)
@@ -42,7 +47,7 @@ class Predictor:
 
     def describe(self) -> str:
         acc = f"{self.test_accuracy:.2%} test accuracy" if self.test_accuracy is not None else "accuracy unknown"
-        return f"{self.checkpoint.name}: {self.arch}, {acc}"
+        return f"{self.which} ({self.checkpoint.name}: {self.arch}, {acc})"
 
     @torch.no_grad()
     def probabilities(self, inputs: torch.Tensor) -> torch.Tensor:

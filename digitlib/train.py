@@ -6,7 +6,11 @@ the best model; a "last" checkpoint after every epoch makes ``--resume`` possibl
 """
 from __future__ import annotations
 
+import math
+import os
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,15 +28,77 @@ from .models import build_model
 
 
 def pick_device(name: str = "auto") -> torch.device:
+    """"auto" picks CUDA when present; a device that does not exist here is a one-line error."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise DigitsError(f"unknown device {name!r}: use cpu, cuda or auto") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DigitsError(f"device {name!r} asked for, but this machine has no CUDA GPU PyTorch can use; "
+                          f"use --device cpu (or auto)")
+    if device.type not in ("cpu", "cuda"):
+        raise DigitsError(f"device {name!r} is not supported here: use cpu, cuda or auto")
+    return device
 
 
 def last_path(best_path: str | Path) -> Path:
     """Where the resumable end-of-epoch state lives, next to the best checkpoint."""
     p = Path(best_path)
     return p.with_name(p.stem + ".last.pth")
+
+
+def resume_config(best_path: str | Path) -> TrainConfig:
+    """The settings of the interrupted run whose best checkpoint is best_path: --resume uses
+    them all, so a resumed run is the run that was started, not a new one with defaults."""
+    state = _read_last(best_path)
+    return TrainConfig.from_dict({**state["config"], "out": str(best_path)})
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Fail now, in one line, if the checkpoint could not be written: not after an epoch of training."""
+    if str(path).strip() == "":
+        raise DigitsError("the output path is empty; give a file name such as checkpoints/my_model.pth")
+    path = Path(path)
+    if path.is_dir():
+        raise DigitsError(f"output {path} is a folder; give a file name inside it, e.g. {path / 'model.pth'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as e:
+        raise DigitsError(f"cannot write the checkpoint into {path.parent} ({e.strerror}); "
+                          f"choose another --out") from None
+    return path
+
+
+@contextmanager
+def exclusive(path: Path):
+    """Only one training may write a given checkpoint: a second one is refused at once, rather
+    than both reporting success while the last to finish silently wins."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks in the standard library we rely on
+        yield
+        return
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            pid = lock.read().strip() or "?"
+            raise DigitsError(f"another training (process {pid}) is already writing {path}; "
+                              f"wait for it or choose another --out") from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock_path.unlink(missing_ok=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def make_optimizer(params, cfg: TrainConfig):
@@ -72,11 +138,63 @@ class FitResult:
     seconds: float = 0.0
 
 
+def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: TrainConfig,
+                    gen: torch.Generator, progress: bool = True, desc: str = "epoch") -> dict:
+    """One pass over the shuffled training set: slice a batch, augment, normalise, forward,
+    loss, backward, step. Returns the epoch's mean loss and accuracy on what it trained on."""
+    device = train.images.device
+    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model.train()
+    n, bs = len(train), cfg.batch_size
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    perm = torch.randperm(n, generator=gen).to(device)
+    # one refresh a second: in a notebook every refresh is a widget message to the browser
+    steps = tqdm(range(0, n - 1, bs), desc=desc, leave=False, disable=not progress, mininterval=1.0)
+    for step, i in enumerate(steps):
+        idx = perm[i:i + bs]
+        if len(idx) < 2:  # BatchNorm needs two examples to compute a variance
+            continue
+        x, y = train.images[idx], train.labels[idx]
+        if cfg.augment:
+            x = random_affine(x, cfg.degrees, cfg.translate, generator=gen, mode=cfg.interpolation)
+        x = normalize(x).contiguous(memory_format=memory_format)
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        if step % 50 == 0 and not math.isfinite(loss.item()):  # a check now and then costs nothing
+            raise Diverged(loss.item())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * len(idx)
+        correct += (logits.argmax(1) == y).sum()
+    train_loss = loss_sum.item() / n
+    if not math.isfinite(train_loss):
+        raise Diverged(train_loss)
+    return {"train_loss": train_loss, "train_accuracy": correct.item() / n}
+
+
+class Diverged(Exception):
+    """The loss stopped being a number: nothing learnt from here on is worth saving."""
+
+
 def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
         test: MNISTTensors | None = None, resume: bool = False, progress: bool = True,
         verbose: bool = True) -> FitResult:
+    """Train cfg.arch with the recipe in cfg, keep the best checkpoint at cfg.out.
+
+    With resume=True the run continues from the last finished epoch of the run saved at
+    cfg.out (use ``resume_config`` to get that run's settings).
+    """
     cfg = config or TrainConfig()
+    cfg.validate()
     device = pick_device(cfg.device)
+    out = check_output_path(cfg.out)
+    with exclusive(out):
+        return _fit(cfg, device, out, train, test, resume, progress, verbose)
+
+
+def _fit(cfg, device, out, train, test, resume, progress, verbose) -> FitResult:
     say = print if verbose else (lambda *a, **k: None)
     say(f"training {cfg.arch} on {device}, config:\n{cfg.describe()}")
 
@@ -91,7 +209,7 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = build_model(cfg.arch).to(device, memory_format=memory_format)
     optimizer, scheduler = make_optimizer(model.parameters(), cfg)
-    result = FitResult(model=model, checkpoint=Path(cfg.out))
+    result = FitResult(model=model, checkpoint=out)
     start_epoch = 1
 
     if resume:
@@ -106,46 +224,28 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
         start_epoch = state["epoch"] + 1
         say(f"resuming after epoch {state['epoch']} (best so far {result.best_accuracy:.2%})")
 
-    n, bs = len(train), cfg.batch_size
     began = time.perf_counter()
     epochs = tqdm(range(start_epoch, cfg.epochs + 1), desc="epochs", disable=not progress,
                   initial=start_epoch - 1, total=cfg.epochs)
     for epoch in epochs:
         t0 = time.perf_counter()
-        model.train()
         lr = optimizer.param_groups[0]["lr"]
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        perm = torch.randperm(n, generator=gen).to(device)
-        # one refresh a second: in a notebook every refresh is a widget message to the browser
-        steps = tqdm(range(0, n - 1, bs), desc=f"epoch {epoch}", leave=False, disable=not progress,
-                     mininterval=1.0)
-        for i in steps:
-            idx = perm[i:i + bs]
-            if len(idx) < 2:  # BatchNorm needs two examples to compute a variance
-                continue
-            x, y = train.images[idx], train.labels[idx]
-            if cfg.augment:
-                x = random_affine(x, cfg.degrees, cfg.translate, generator=gen, mode=cfg.interpolation)
-            x = normalize(x).contiguous(memory_format=memory_format)
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach() * len(idx)
-            correct += (logits.argmax(1) == y).sum()
+        try:
+            row = train_one_epoch(model, train, optimizer, cfg, gen, progress, desc=f"epoch {epoch}")
+        except Diverged as e:
+            kept = f"; {out} still holds epoch {result.best_epoch}" if result.best_epoch else ""
+            raise DigitsError(f"training diverged in epoch {epoch}: the loss became {e.args[0]} "
+                              f"(learning rate {lr:g} too high?); nothing from it was saved{kept}") from None
         scheduler.step()
 
         metrics = evaluate(model, test, device=device)
-        row = {"epoch": epoch, "lr": lr, "train_loss": loss_sum.item() / n,
-               "train_accuracy": correct.item() / n, "test_loss": metrics["loss"],
+        row = {"epoch": epoch, "lr": lr, **row, "test_loss": metrics["loss"],
                "test_accuracy": metrics["accuracy"], "seconds": time.perf_counter() - t0}
         result.history.append(row)
         improved = row["test_accuracy"] > result.best_accuracy
         if improved:
             result.best_accuracy, result.best_epoch = row["test_accuracy"], epoch
-            save_checkpoint(cfg.out, model, cfg.arch, config=cfg.as_dict(), epoch=epoch,
+            save_checkpoint(out, model, cfg.arch, config=cfg.as_dict(), epoch=epoch,
                             test_accuracy=row["test_accuracy"], history=result.history)
         _save_last(cfg, model, optimizer, scheduler, gen, result, epoch)
         msg = (f"epoch {epoch:>2}/{cfg.epochs}  lr {lr:.4g}  train loss {row['train_loss']:.4f} "
@@ -156,7 +256,7 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
 
     result.seconds = time.perf_counter() - began
     say(f"best test accuracy {result.best_accuracy:.2%} at epoch {result.best_epoch}, "
-        f"saved to {cfg.out} ({result.seconds:.0f}s)")
+        f"saved to {out} ({result.seconds:.0f}s)")
     return result
 
 
@@ -168,13 +268,26 @@ def _save_last(cfg, model, optimizer, scheduler, gen, result, epoch) -> None:
                     best_accuracy=result.best_accuracy, best_epoch=result.best_epoch)
 
 
+def _read_last(best_path: str | Path) -> dict:
+    path = last_path(best_path)
+    if not path.exists():
+        raise DigitsError(f"nothing to resume: no finished epoch was saved for {best_path} "
+                          f"(train without --resume to start)")
+    state = load_checkpoint(path)
+    for key in ("config", "optimizer", "scheduler", "generator", "torch_rng", "best_accuracy", "best_epoch"):
+        if key not in state:
+            raise DigitsError(f"cannot resume: {path} lacks the training state {key!r}")
+    return state
+
+
 def _load_last(cfg: TrainConfig) -> dict:
     path = last_path(cfg.out)
-    if not path.exists():
-        raise DigitsError(f"nothing to resume: {path} does not exist (train without --resume first)")
-    state = load_checkpoint(path)
+    state = _read_last(cfg.out)
     if state["arch"] != cfg.arch:
         raise DigitsError(f"cannot resume: {path} holds a {state['arch']}, not a {cfg.arch}")
     if state["epoch"] >= cfg.epochs:
         raise DigitsError(f"nothing to resume: {path} already finished {state['epoch']} of {cfg.epochs} epochs")
+    if state["best_epoch"] and not Path(cfg.out).is_file():
+        raise DigitsError(f"cannot resume: the best checkpoint {cfg.out} of this run is gone; "
+                          f"start again without --resume")
     return state

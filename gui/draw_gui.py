@@ -18,7 +18,6 @@ from PIL import Image, ImageTk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from digitlib.config import DEFAULT_CHECKPOINT  # noqa: E402
 from digitlib.draw import StrokeRecorder  # noqa: E402
 from digitlib.errors import DigitsError  # noqa: E402
 from digitlib.predict import Prediction, Predictor  # noqa: E402
@@ -30,7 +29,7 @@ HINT = "Draw a digit"
 
 
 class App:
-    def __init__(self, root: tk.Tk, checkpoint: str | Path = DEFAULT_CHECKPOINT):
+    def __init__(self, root: tk.Tk, checkpoint: str | Path | None = None):
         self.root = root
         root.title("digits: draw and predict")
         self.recorder = StrokeRecorder(size=CANVAS, width=18)
@@ -40,7 +39,7 @@ class App:
         self.prediction: Prediction | None = None
         try:
             self.predictor: Predictor | None = Predictor(checkpoint)
-            status = f"Model {self.predictor.describe()}"
+            status = f"Using {self.predictor.describe()}"
         except DigitsError as e:
             self.predictor = None
             status = f"No model loaded: {e}"
@@ -170,7 +169,8 @@ class App:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Draw a digit and let the CNN read it.")
-    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="model to use (default: the shipped one)")
+    ap.add_argument("--checkpoint", help="model to use (default: your trained model if there is one, "
+                                        "else the one shipped with the course)")
     args = ap.parse_args(argv)
     try:
         root = tk.Tk()

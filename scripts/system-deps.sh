@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Xvfb (for the Tk GUI tests) and Chromium + chromedriver (for the notebook pad test).
-# Installed with apt when we are root; otherwise we say what to install and those tests skip.
+# Installed with apt when we are root; otherwise, or when apt cannot install them (no network),
+# we say what to install and those tests are skipped: the rest of `make test` still runs.
 set -u
 need=()
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 [ ${#need[@]} -eq 0 ] && exit 0
+line="sudo apt-get install ${need[*]}"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing system packages: ${need[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
-    || { echo "error: apt-get could not install ${need[*]}"; exit 1; }
+  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; then
+    exit 0
+  fi
+  echo "note: apt-get could not install ${need[*]} (offline?); GUI and browser tests will be skipped. Later: $line"
 else
-  echo "note: GUI and browser tests will be skipped; to run them install: sudo apt-get install ${need[*]}"
+  echo "note: GUI and browser tests will be skipped; to run them install: $line"
 fi
+exit 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitlib.config import DEFAULT_CHECKPOINT, TrainConfig
+from digitlib.config import SHIPPED_CHECKPOINT, TrainConfig
 from digitlib.data import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +32,9 @@ def tiny_checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def shipped_checkpoint():
-    if not DEFAULT_CHECKPOINT.exists():
-        pytest.fail(f"the shipped checkpoint {DEFAULT_CHECKPOINT} is missing")
-    return DEFAULT_CHECKPOINT
+    if not SHIPPED_CHECKPOINT.exists():
+        pytest.fail(f"the shipped checkpoint {SHIPPED_CHECKPOINT} is missing")
+    return SHIPPED_CHECKPOINT
 
 
 @pytest.fixture(scope="session")

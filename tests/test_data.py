@@ -1,4 +1,5 @@
 import gzip
+import os
 import shutil
 
 import pytest
@@ -56,8 +57,43 @@ def test_missing_files_without_network_say_where_to_put_them(tmp_path, monkeypat
     import torchvision.datasets.mnist as tvm
 
     monkeypatch.setattr(tvm.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens: a failed download
-    with pytest.raises(DigitsError, match="downloading it failed"):
+    with pytest.raises(DigitsError, match="train-images-idx3-ubyte.gz is missing and downloading MNIST failed") as e:
         prepare_mnist(tmp_path)
+    assert "\n" not in str(e.value)
+
+
+def test_an_unpacked_file_that_is_a_folder_is_named(tmp_path):
+    raw = _copy_data(tmp_path)
+    (raw / "t10k-images-idx3-ubyte").mkdir()
+    with pytest.raises(DigitsError, match="t10k-images-idx3-ubyte is a folder, not a file"):
+        prepare_mnist(tmp_path)
+
+
+def test_a_read_only_data_folder_is_one_line(tmp_path, monkeypatch):
+    _copy_data(tmp_path)
+
+    def refuse(*a, **k):  # what a read-only folder does (tests run as root, so chmod would not)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(DigitsError, match="cannot unpack MNIST into .* set DIGITS_DATA"):
+        prepare_mnist(tmp_path)
+
+
+def test_many_processes_unpacking_at_once_all_succeed(tmp_path):
+    """Two notebooks opened together on a fresh clone: every process must get the data."""
+    import subprocess
+    import sys
+
+    raw = _copy_data(tmp_path)
+    stale = raw / "train-images-idx3-ubyte.123.tmp"  # left by a process killed long ago
+    stale.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    code = f"from digitlib.data import prepare_mnist; prepare_mnist({str(tmp_path)!r})"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errors
+    assert sorted(p.name for p in raw.iterdir() if not p.name.endswith(".gz")) == sorted(MD5_UNCOMPRESSED)
 
 
 def test_subset_is_fixed_and_sized(mnist_test):

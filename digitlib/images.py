@@ -1,0 +1,64 @@
+"""Opening picture files of digits: one clear line for anything that is not a readable picture.
+
+A picture is shown the way a viewer shows it (EXIF rotation applied), huge pictures are shrunk
+while decoding where the format allows it (JPEG) and refused otherwise, before they can take
+gigabytes of memory, and an animated picture is read from its first frame, with a note.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import DigitsError
+
+MAX_PIXELS = 50_000_000   # ~7000x7000: a phone photo is 12-50 Mpx; larger is refused, not decoded
+DRAFT_SIDE = 2048         # JPEGs are decoded at most about this size (1/2, 1/4 or 1/8 scale)
+
+
+@dataclass
+class Picture:
+    image: Image.Image
+    note: str | None = None    # something worth telling, e.g. "animated: first frame read"
+
+
+def open_picture(path: str | Path) -> Picture:
+    """Read one picture file fully into memory; every failure is a DigitsError naming the file."""
+    path = Path(path)
+    if path.is_dir():
+        raise DigitsError(f"{path}: is a folder, not an image file")
+    notes = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                w, h = img.size
+                if w * h > MAX_PIXELS and img.format == "JPEG":
+                    img.draft("L", (DRAFT_SIDE, DRAFT_SIDE))  # decode at reduced scale: cheap
+                    notes.append(f"large picture ({w}x{h}) read at {img.size[0]}x{img.size[1]}")
+                if img.size[0] * img.size[1] > MAX_PIXELS:
+                    raise _too_big(path, w, h)
+                if getattr(img, "n_frames", 1) > 1:
+                    notes.append(f"animated picture with {img.n_frames} frames: reading the first only")
+                img.seek(0)
+                image = ImageOps.exif_transpose(img)  # as a viewer shows it, not as stored
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow's own limit, ~89 Mpx
+        raise DigitsError(f"{path}: picture too large (over {Image.MAX_IMAGE_PIXELS / 1e6:.0f} Mpx); "
+                          f"shrink it first") from None
+    except FileNotFoundError:
+        raise DigitsError(f"{path}: no such image file") from None
+    except PermissionError:
+        raise DigitsError(f"{path}: cannot read it (permission denied)") from None
+    except UnidentifiedImageError:
+        raise DigitsError(f"{path}: cannot read it as an image (not a picture format Pillow knows)") from None
+    except (OSError, ValueError, SyntaxError) as e:  # truncated or damaged data
+        raise DigitsError(f"{path}: cannot read it as an image (damaged or truncated: {e})") from None
+    return Picture(image, "; ".join(notes) or None)
+
+
+def _too_big(path: Path, w: int, h: int) -> DigitsError:
+    return DigitsError(f"{path}: picture too large ({w}x{h} = {w * h / 1e6:.0f} Mpx, the limit is "
+                       f"{MAX_PIXELS / 1e6:.0f} Mpx); shrink it first")

@@ -1,0 +1,132 @@
+"""Model files and commands a class can trust: crafted files, full disks, interrupted starts,
+ASCII-only consoles, and no README command that changes a tracked file."""
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from digitlib.checkpoint import load_checkpoint, load_model, save_checkpoint
+from digitlib.config import SHIPPED_CHECKPOINT
+from digitlib.errors import DigitsError
+from digitlib.models import DigitCNN
+
+from .conftest import ROOT
+
+
+def _crafted(tmp_path, **fields):
+    good = {"format": "digits-checkpoint/1", "arch": "DigitCNN", "state_dict": DigitCNN().state_dict()}
+    path = tmp_path / "crafted.pth"
+    torch.save({**good, **fields}, path)
+    return path
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"arch": ["DigitCNN"]}, "its 'arch' is a list, not a str"),
+    ({"state_dict": None}, "its 'state_dict' is a NoneType, not a dict"),
+    ({"state_dict": "weights"}, "its 'state_dict' is a str, not a dict"),
+    ({"state_dict": {"conv": 3}}, "weights are not all named tensors"),
+    ({"test_accuracy": "99%"}, "its 'test_accuracy' is a str, not a float"),
+    ({"epoch": 2.5}, "its 'epoch' is a float, not a int"),
+])
+def test_crafted_checkpoints_are_refused_in_one_line(tmp_path, fields, words):
+    path = _crafted(tmp_path, **fields)
+    with pytest.raises(DigitsError, match="is damaged") as e:
+        load_model(path)
+    assert words in str(e.value)
+    r = subprocess.run([sys.executable, "-m", "digitlib", "evaluate", "--checkpoint", str(path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and words in r.stderr
+
+
+def test_the_gui_starts_with_a_crafted_checkpoint(tmp_path):
+    from digitlib.predict import Predictor
+
+    with pytest.raises(DigitsError):  # the GUI shows this message instead of crashing
+        Predictor(_crafted(tmp_path, test_accuracy="99%"))
+
+
+@pytest.mark.parametrize("how", [{"pickle_protocol": 5}, {"_use_new_zipfile_serialization": False}])
+def test_odd_pickles_are_refused_without_warnings(tmp_path, how):
+    path = tmp_path / "odd.pth"
+    torch.save({"format": "digits-checkpoint/1", "obj": DigitsError("x")}, path, **how)
+    r = subprocess.run([sys.executable, "-W", "default", "-m", "digitlib", "evaluate", "--checkpoint", str(path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "refusing to load" in r.stderr
+
+
+@pytest.mark.parametrize("err", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_a_full_or_read_only_disk_keeps_the_old_file(tmp_path, monkeypatch, err):
+    path = save_checkpoint(tmp_path / "best.pth", DigitCNN(), "DigitCNN", epoch=1)
+    before = path.read_bytes()
+
+    def fail(*a, **k):
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(torch, "save", fail)
+    with pytest.raises(DigitsError, match=f"cannot write checkpoint .*{os.strerror(err)}.*unchanged"):
+        save_checkpoint(path, DigitCNN(), "DigitCNN", epoch=2)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["best.pth"]
+    assert load_checkpoint(path)["epoch"] == 1
+
+
+def test_an_ascii_only_console_gets_every_line(tmp_path):
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    r = subprocess.run([sys.executable, "-m", "digitlib", "train", "--fast", "--epochs", "1", "--out",
+                        str(tmp_path / "m.pth")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "saved" in r.stdout
+
+
+@pytest.mark.parametrize("args, after", [
+    (["evaluate"], 0.3),                  # while torch is still importing
+    (["evaluate"], 4.0),                  # while evaluating
+    (["train", "--fast"], 2.0),           # during start-up
+])
+def test_ctrl_c_anywhere_is_one_line(tmp_path, args, after):
+    out = ["--out", str(tmp_path / "m.pth")] if args[0] == "train" else []
+    proc = subprocess.Popen([sys.executable, "-m", "digitlib", *args, *out], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err
+    assert proc.returncode in (0, 130)  # 0 only if it had already finished
+
+
+def _git(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+
+def test_no_readme_command_modifies_a_tracked_file(tmp_path):
+    """A copy of the project's tracked files, then the README's commands in it (train in its fast
+    form, evaluate, predict, the drawn-digit bench): git must see no change."""
+    if not shutil.which("git") or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a checkout")
+    copy = tmp_path / "project"
+    files = _git("ls-files", "-z", cwd=ROOT).split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    _git("init", "-q", cwd=copy)
+    _git("add", "-A", cwd=copy)
+    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "snapshot", cwd=copy)
+    shipped = (copy / SHIPPED_CHECKPOINT.relative_to(ROOT)).read_bytes()
+    env = {**{k: v for k, v in os.environ.items() if k != "DIGITS_DATA"}, "PYTHONPATH": str(copy)}
+    said = ""
+    for cmd in (["-m", "digitlib", "train", "--fast", "--epochs", "1"],
+                ["-m", "digitlib", "evaluate", "--subset", "500"],
+                ["-m", "digitlib", "predict", "docs/gui.png"],
+                ["bench/drawn_digits.py", "--n", "20"]):
+        r = subprocess.run([sys.executable, *cmd], cwd=copy, env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, (cmd, r.stderr[-2000:])
+        said += r.stdout + r.stderr
+    assert said.count("your trained model") == 3  # after training, the learner's model is used, and said
+    assert _git("status", "--porcelain", "--untracked-files=no", cwd=copy) == ""
+    assert (copy / SHIPPED_CHECKPOINT.relative_to(ROOT)).read_bytes() == shipped
+    assert (copy / "checkpoints" / "mnist_cnn_best.pth").is_file()  # training wrote where git ignores

@@ -1,0 +1,107 @@
+"""Ctrl-C at any point of a run, then the hint it prints: the resumed run is the run that was
+started (same settings, same numbers), and the shipped model is never touched."""
+import os
+import shlex
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from digitlib import train as train_module
+from digitlib.checkpoint import load_checkpoint
+from digitlib.cli import main
+from digitlib.train import last_path
+
+from .conftest import ROOT
+
+RUN = ["train", "--fast", "--epochs", "3", "--seed", "5"]  # not the defaults: resume must remember them
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("full") / "m.pth"
+    assert main([*RUN, "--out", str(out)]) == 0
+    return load_checkpoint(last_path(out))
+
+
+def interrupt_in_epoch(monkeypatch, epoch):
+    real, calls = train_module.train_one_epoch, {"n": 0}
+
+    def fake(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == epoch:
+            raise KeyboardInterrupt  # the learner presses Ctrl-C during this epoch
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_one_epoch", fake)
+
+
+@pytest.mark.parametrize("epoch", [1, 2, 3])
+def test_interrupt_then_resume_is_the_same_run(tmp_path, monkeypatch, capsys, uninterrupted, epoch):
+    out = tmp_path / "m.pth"
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, epoch)
+        assert main([*RUN, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    if epoch == 1:  # nothing finished: no hint that would fail
+        assert "nothing was saved" in err and "--resume" not in err and not out.exists()
+        return
+    hint = err.strip().splitlines()[-1]
+    assert hint.startswith(f"interrupted; continue with: {shlex.quote(sys.executable)} -m digitlib train --resume")
+    assert main(["train", "--resume", "--out", str(out)]) == 0  # no other flag: all from the saved run
+    resumed = load_checkpoint(last_path(out))
+    assert resumed["config"]["seed"] == 5 and resumed["config"]["train_subset"] == 6000
+    assert [r["train_loss"] for r in resumed["history"]] == [r["train_loss"] for r in uninterrupted["history"]]
+    for k, v in uninterrupted["state_dict"].items():
+        assert torch.equal(resumed["state_dict"][k], v), k
+
+
+def test_resume_refuses_flags_that_disagree(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "m.pth"
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, 2)
+        main([*RUN, "--out", str(out)])
+    capsys.readouterr()
+    assert main(["train", "--resume", "--epochs", "20", "--out", str(out)]) == 1
+    assert "--epochs 20 disagrees with the run being resumed (epochs 3)" in capsys.readouterr().err
+    assert main(["train", "--resume", "--seed", "5", "--fast", "--out", str(out)]) == 0  # agreeing is fine
+
+
+def test_resume_after_the_best_file_was_deleted_is_refused(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "m.pth"
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, 2)
+        main([*RUN, "--out", str(out)])
+    out.unlink()
+    assert main(["train", "--resume", "--out", str(out)]) == 1
+    assert "the best checkpoint" in capsys.readouterr().err and not out.exists()
+
+
+def test_real_ctrl_c_prints_a_hint_that_works_as_printed(tmp_path):
+    out = tmp_path / "m.pth"
+    proc = subprocess.Popen([sys.executable, "-m", "digitlib", *RUN, "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:  # wait until epoch 1 is saved, then press Ctrl-C
+        if line.startswith("epoch  1/3"):
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err
+    hint = err.strip().splitlines()[-1].split("continue with: ", 1)[1]
+    again = subprocess.run(shlex.split(hint), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert load_checkpoint(last_path(out))["epoch"] == 3
+
+
+def test_saved_files_are_readable_by_others(tmp_path, uninterrupted):
+    from digitlib.checkpoint import save_checkpoint
+    from digitlib.models import MLP
+
+    old = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "m.pth", MLP(), "MLP")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o044 == 0o044  # group and others may read, as for any file
