@@ -1,8 +1,9 @@
 """How well drawn and photographed digits are read, and how long one prediction takes.
 
 MNIST test digits are re-drawn as a learner would (dark ink on a 280x280 pad, random size and
-place, thin or thick pen) or photographed (pencil on grey paper, uneven light, noise), then
-read through digitlib's preprocessing and the shipped checkpoint.
+place, thin or thick pen), photographed (pencil on grey paper, uneven light, noise), scanned,
+written in chalk or with a soft pen on a transparent sheet, cut tight to the ink as forms and
+datasets store them, or shrunk to a few pixels; then read through digitlib's preprocessing.
 Usage: python bench/drawn_digits.py [--n 2000] [--checkpoint P]
 """
 from __future__ import annotations
@@ -29,6 +30,13 @@ def main():
         "pad, thin pen": lambda d, r: samples.on_pad(d, r, stroke=0.5),
         "pad, thick pen": lambda d, r: samples.on_pad(d, r, stroke=2.0),
         "photo, grey paper": samples.as_photo,
+        "flat scan, grey paper": samples.on_grey_scan,
+        "chalk: light ink on a dark board": samples.chalk,
+        "soft pen on a transparent sheet (alpha 0.2-0.5)": samples.on_transparent,
+        "cut tight to the ink, 96x96, dark on light": samples.tight_crop,
+        "cut tight, 16x16 (USPS-like), either polarity":
+            lambda d, r: samples.tight_crop(d, r, 16, dark_on_light=bool(r.integers(2))),
+        "8x8 (scikit-learn-like) blown up blockily": samples.blocky,
     }
     print(f"{predictor.describe()}; {args.n} test digits per case\n")
     print("| input | accuracy | ms per prediction |\n|---|---:|---:|")

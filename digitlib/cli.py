@@ -65,6 +65,8 @@ def _evaluate(args) -> int:
 
     path = _model_path(args)
     model, meta = load_model(path)
+    if args.data is not None:
+        return _evaluate_folder(model, path, meta, args)
     test = load_mnist(False).subset(args.subset)
     metrics = evaluate(model, test)
     out = {"checkpoint": str(path), "arch": meta["arch"], "data": "MNIST test",
@@ -75,6 +77,36 @@ def _evaluate(args) -> int:
     else:
         print(f"{out['arch']} from {path}: test accuracy {out['accuracy']:.2%} "
               f"on {len(test)} images (loss {out['test_loss']:.4f})")
+    return 0
+
+
+def _evaluate_folder(model, path, meta, args) -> int:
+    """Accuracy on a folder of your own pictures, per digit, with every mistake listed."""
+    import torch
+
+    from .folder import load_folder
+    from .train import batched_logits
+
+    folder = load_folder(args.data)
+    data = folder.data.subset(args.subset)
+    probs = torch.cat([logits.softmax(1).cpu() for logits, _ in batched_logits(model, data)])
+    guess, labels = probs.argmax(1), data.labels
+    per_digit = {str(d): {"n": int((labels == d).sum()), "right": int(((labels == d) & (guess == d)).sum())}
+                 for d in range(10) if (labels == d).any()}
+    mistakes = [{"file": str(folder.paths[i]), "digit": int(labels[i]), "read_as": int(guess[i]),
+                 "confidence": float(probs[i, guess[i]])} for i in torch.nonzero(guess != labels).flatten().tolist()]
+    out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data),
+           "accuracy": float((guess == labels).float().mean()), "n": len(data),
+           "per_digit": per_digit, "mistakes": mistakes, "blank": [str(p) for p in folder.skipped]}
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"{out['arch']} from {path} on {args.data}: {out['accuracy']:.2%} of {len(data)} pictures read right")
+    print("  " + "  ".join(f"{d}: {v['right']}/{v['n']}" for d, v in per_digit.items()))
+    for m in mistakes:
+        print(f"  {m['file']}: a {m['digit']} read as {m['read_as']} ({m['confidence']:.0%} sure)")
+    for p in folder.skipped:
+        print(f"  {p}: nothing drawn, skipped")
     return 0
 
 
@@ -140,9 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(run=_train)
 
     model_help = "model file (default: your trained model if there is one, else the shipped one)"
-    e = sub.add_parser("evaluate", help="test-set accuracy of a checkpoint")
+    e = sub.add_parser("evaluate", help="accuracy of a model on the MNIST test set or a folder of pictures")
     e.add_argument("--checkpoint", type=Path, help=model_help)
     e.add_argument("--subset", type=positive, help="only this many test images")
+    e.add_argument("--data", type=Path, metavar="FOLDER",
+                   help="your own pictures, FOLDER/<digit>/<picture> (default: the MNIST test set)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(run=_evaluate)
 

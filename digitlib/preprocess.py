@@ -4,7 +4,8 @@ MNIST digits are light ink on black, fitted into a 20x20 box (aspect kept, anti-
 shifted so their centre of mass is at the centre of a 28x28 field. A drawing or photo
 becomes that too:
 
-  grey  ->  ink (polarity detected, background removed)  ->  crop to the ink's bounding box
+  grey  ->  ink (polarity detected, background removed, noise measured on the paper alone)
+        ->  crop to the ink's bounding box
         ->  scale to 80 px and even out stroke width  ->  fit 20x20  ->  centre of mass at (14, 14)
         ->  normalise with the training mean and std.
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .data import normalize
 
@@ -28,9 +29,9 @@ WORK = 80               # stroke width is evened out at 4x the 20-px box
 STROKE_WIDTH = 7.7      # median MNIST stroke width at WORK scale (10-90%: 5.8-11.5; measured in tests)
 MIN_CONTRAST = 0.08     # ink must differ from the paper by this much (0..1) to count as drawn
 INK_FLOOR = 0.1         # ink weaker than this (relative to the strongest) is paper, or ...
-NOISE_FLOOR = 6.0       # ... within this many noise standard deviations of it (photos)
+NOISE_FLOOR = 8.0       # ... within this many noise std of it (photos; chosen on training digits)
 MAX_SIDE = 256          # larger inputs are shrunk first: enough detail, and it keeps us fast
-FLAT_PAPER = 0.05       # a border this even (2-98% range) is flat paper: a drawing or a scan
+FLAT_PAPER = 0.05       # a border this even (2-60% range) is flat paper: a drawing or a scan
 
 
 @dataclass
@@ -53,6 +54,7 @@ def to_gray(image) -> np.ndarray:
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
     if isinstance(image, Image.Image):
+        image = ImageOps.exif_transpose(image)  # a phone photo, as a viewer shows it
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             image = np.asarray(image.convert("RGBA"))
         else:
@@ -72,10 +74,11 @@ def to_gray(image) -> np.ndarray:
     gray = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     if a.shape[2] == 4:
         alpha = a[..., 3]
-        opaque = alpha > 0.5
-        ink_is_dark = opaque.any() and gray[opaque].mean() < 0.5
-        paper = 1.0 if ink_is_dark else 0.0
-        gray = gray * alpha + paper * (1 - alpha)
+        if alpha.max() - alpha.min() > MIN_CONTRAST:  # transparency says where the ink is, at any alpha
+            strong = alpha >= 0.5 * alpha.max()   # a soft pen may never reach alpha 0.5
+            ink_is_dark = gray[strong].mean() < 0.5
+            paper = 1.0 if ink_is_dark else 0.0   # lay it on paper that contrasts with its ink
+            gray = gray * alpha + paper * (1 - alpha)
     return gray
 
 
@@ -93,7 +96,9 @@ def _background(g: np.ndarray, border: np.ndarray) -> np.ndarray:
     opening on a ~40 px copy, then scaled back. That opening would also take the cores of
     very fat strokes for paper, which is why it is kept for pictures that need it.
     """
-    lo, hi = np.percentile(border, [2, 98])
+    # The ink (bright here) may touch the frame, as in a digit cut tight from a form: judge the
+    # paper by the border's darker 60%, which stays paper unless the ink covers most of the frame.
+    lo, hi = np.percentile(border, [2, 60])
     if hi - lo < FLAT_PAPER:
         return np.full_like(g, float(np.median(border)))
     h, w = g.shape
@@ -102,6 +107,19 @@ def _background(g: np.ndarray, border: np.ndarray) -> np.ndarray:
     opened = F.max_pool2d(-F.max_pool2d(-small, 7, 1, 3), 7, 1, 3)  # erode, then dilate
     opened = F.avg_pool2d(opened, 5, 1, 2, count_include_pad=False)
     return F.interpolate(opened, size=(h, w), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold: the level that best splits values into two classes (paper and ink)."""
+    hist, edges = np.histogram(values, bins=128)
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres)
+    mean0 = m0 / np.maximum(w0, 1)
+    mean1 = (m0[-1] - m0) / np.maximum(w1, 1)
+    between = w0 * w1 * (mean0 - mean1) ** 2
+    return float(centres[int(np.argmax(between))])
 
 
 def _ink_is_dark(gray: np.ndarray, paper: float) -> bool:
@@ -165,8 +183,10 @@ def preprocess(image) -> Preprocessed:
     g = 1.0 - gray if inverted else gray  # MNIST is light ink on black
 
     diff = g - _background(g, 1.0 - border if inverted else border)
-    # Noise level from the median absolute deviation: the paper is most of the picture.
-    noise = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
+    # Noise level from the median absolute deviation of the paper alone (Otsu's split): in a
+    # tight crop the ink can be half the picture and would pass for noise.
+    paper = diff[diff <= _otsu(diff)]
+    noise = 1.4826 * float(np.median(np.abs(paper - np.median(paper)))) if paper.size else 0.0
     ink = np.clip(diff, 0, None)
     peak = float(ink.max(initial=0))
     if peak < MIN_CONTRAST:

@@ -42,3 +42,46 @@ def as_photo(digit28: np.ndarray, rng: np.random.Generator, size: int = 200) -> 
     photo = photo + rng.normal(0, 0.03, photo.shape)
     img = Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1))
     return np.asarray(img)
+
+
+def tight_crop(digit28: np.ndarray, rng: np.random.Generator, size: int = 96,
+               dark_on_light: bool = True) -> np.ndarray:
+    """Cut to the ink's bounding box (ink above 30/255), as forms and datasets store digits, then
+    squared with paper on the short side only and scaled to size x size: the ink touches the frame."""
+    ys, xs = np.nonzero(digit28 > 30 / 255)
+    crop = digit28[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h, w = crop.shape
+    side = max(h, w)
+    square = np.zeros((side, side), dtype=np.float32)
+    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = crop
+    img = Image.fromarray((square * 255).astype(np.uint8)).resize((size, size), Image.BICUBIC)
+    ink = np.asarray(img, dtype=np.float32) / 255
+    return 1.0 - ink if dark_on_light else ink
+
+
+def blocky(digit28: np.ndarray, rng: np.random.Generator, cells: int = 8, size: int = 64) -> np.ndarray:
+    """A tiny picture (cells x cells, like the 8x8 digits of scikit-learn) blown up blockily."""
+    small = Image.fromarray((digit28 * 255).astype(np.uint8)).resize((cells, cells), Image.BOX)
+    return 1.0 - np.asarray(small.resize((size, size), Image.NEAREST), dtype=np.float32) / 255
+
+
+def on_transparent(digit28: np.ndarray, rng: np.random.Generator, pad: int = 280) -> np.ndarray:
+    """A soft pen on a transparent background: dark ink whose alpha peaks at 0.2-0.5, as RGBA uint8."""
+    ink = 1.0 - on_pad(digit28, rng, pad)
+    rgba = np.zeros((pad, pad, 4), dtype=np.uint8)
+    rgba[..., :3] = rng.integers(0, 60, size=3)  # a dark colour
+    rgba[..., 3] = (ink * rng.uniform(0.2, 0.5) * 255).astype(np.uint8)
+    return rgba
+
+
+def on_grey_scan(digit28: np.ndarray, rng: np.random.Generator, size: int = 160) -> np.ndarray:
+    """A flat scan: ink of any darkness on evenly lit grey paper, light noise, as uint8."""
+    pad = on_pad(digit28, rng, size)
+    paper, ink = rng.uniform(0.55, 0.9), rng.uniform(0.05, 0.35)
+    scan = paper - (paper - ink) * (1 - pad) + rng.normal(0, 0.02, pad.shape)
+    return (np.clip(scan, 0, 1) * 255).astype(np.uint8)
+
+
+def chalk(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Light ink on a dark board."""
+    return 0.15 + 0.8 * (1.0 - on_pad(digit28, rng))

@@ -58,22 +58,24 @@ def test_interrupt_then_resume_is_the_same_run(tmp_path, monkeypatch, capsys, un
         assert torch.equal(resumed["state_dict"][k], v), k
 
 
-def test_resume_refuses_flags_that_disagree(tmp_path, monkeypatch, capsys):
+def interrupted_in_epoch_2(tmp_path, monkeypatch, capsys):
     out = tmp_path / "m.pth"
     with monkeypatch.context() as m:
         interrupt_in_epoch(m, 2)
-        main([*RUN, "--out", str(out)])
+        assert main([*RUN, "--out", str(out)]) == 130
     capsys.readouterr()
+    return out
+
+
+def test_resume_refuses_flags_that_disagree(tmp_path, monkeypatch, capsys):
+    out = interrupted_in_epoch_2(tmp_path, monkeypatch, capsys)
     assert main(["train", "--resume", "--epochs", "20", "--out", str(out)]) == 1
     assert "--epochs 20 disagrees with the run being resumed (epochs 3)" in capsys.readouterr().err
     assert main(["train", "--resume", "--seed", "5", "--fast", "--out", str(out)]) == 0  # agreeing is fine
 
 
 def test_resume_after_the_best_file_was_deleted_is_refused(tmp_path, monkeypatch, capsys):
-    out = tmp_path / "m.pth"
-    with monkeypatch.context() as m:
-        interrupt_in_epoch(m, 2)
-        main([*RUN, "--out", str(out)])
+    out = interrupted_in_epoch_2(tmp_path, monkeypatch, capsys)
     out.unlink()
     assert main(["train", "--resume", "--out", str(out)]) == 1
     assert "the best checkpoint" in capsys.readouterr().err and not out.exists()

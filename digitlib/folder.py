@@ -1,0 +1,70 @@
+"""Folders of your own digit pictures, in torchvision's ImageFolder layout:
+
+    mydigits/0/any-name.png   mydigits/1/...   ...   mydigits/9/...
+
+Every picture goes through the same preprocessing as a drawing, so the result is the tensors
+the trainer and ``evaluate`` use, exactly as for MNIST.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision.datasets.folder import IMG_EXTENSIONS
+
+from .data import MNISTTensors
+from .errors import DigitsError
+from .images import open_picture
+from .preprocess import preprocess
+
+DIGITS = [str(d) for d in range(10)]
+
+
+@dataclass
+class DigitFolder:
+    data: MNISTTensors           # images (N, 1, 28, 28) in [0, 1] as the model sees them, labels
+    paths: list[Path]            # the picture behind each example
+    skipped: list[Path]          # pictures with nothing drawn on them
+
+
+def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
+    """(picture, digit) for every picture under root/<digit>/; a clear error for anything else."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DigitsError(f"{root}: no such folder (expected {root}/<digit>/<picture>, digits 0-9)")
+    subfolders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    wrong = [p.name for p in subfolders if p.name not in DIGITS]
+    if wrong:
+        raise DigitsError(f"{root}: subfolders must be named 0-9 after the digit they hold, "
+                          f"not {', '.join(repr(w) for w in wrong[:5])}")
+    items, others = [], []
+    for folder in subfolders:
+        for p in sorted(folder.iterdir()):
+            if p.name.startswith(".") or not p.is_file():
+                continue
+            (items if p.suffix.lower() in IMG_EXTENSIONS else others).append((p, int(folder.name)))
+    if others:
+        names = ", ".join(str(p.relative_to(root)) for p, _ in others[:3])
+        raise DigitsError(f"{root}: {len(others)} file(s) are not pictures ({names}); move them out")
+    if not items:
+        raise DigitsError(f"{root}: no pictures found (expected {root}/<digit>/<picture>.png)")
+    return items
+
+
+def load_folder(root: str | Path) -> DigitFolder:
+    """Read and preprocess every picture of an ImageFolder-style folder of digits."""
+    images, labels, paths, skipped = [], [], [], []
+    for path, digit in list_pictures(root):
+        pre = preprocess(open_picture(path).image)
+        if pre.blank:
+            skipped.append(path)
+            continue
+        images.append(pre.image28)
+        labels.append(digit)
+        paths.append(path)
+    if not images:
+        raise DigitsError(f"{root}: every picture in it is blank")
+    data = MNISTTensors(torch.from_numpy(np.stack(images))[:, None], torch.tensor(labels, dtype=torch.long))
+    return DigitFolder(data, paths, skipped)
