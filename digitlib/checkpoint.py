@@ -5,9 +5,7 @@ A checkpoint is a dict of tensors, numbers, strings, lists and dicts, so it load
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import torch
 import torchvision
 from torch import nn
 
+from .atomic import write_atomically
 from .data import MNIST_MEAN, MNIST_STD
 from .errors import DigitsError
 from .models import ARCHITECTURES, build_model
@@ -23,10 +22,9 @@ FORMAT = "digits-checkpoint/1"
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, arch: str, **meta) -> Path:
-    """Write model weights and metadata to path via a temp file and an atomic rename,
-    so a crash mid-save leaves the previous file intact."""
+    """Write model weights and metadata to path atomically: a crash or a full disk mid-save
+    leaves the previous file intact."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
         "format": FORMAT,
@@ -37,22 +35,11 @@ def save_checkpoint(path: str | Path, model: nn.Module, arch: str, **meta) -> Pa
         **meta,
     }
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    except OSError as e:
-        raise DigitsError(f"cannot write checkpoint {path}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a saved model is for everyone to read
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):  # full disk, read-only folder...: the previous file is intact
-            raise DigitsError(f"cannot write checkpoint {path}: {e.strerror or e}; "
-                              f"the previous file, if any, is unchanged") from None
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, lambda f: torch.save(payload, f))
+    except OSError as e:  # full disk, read-only folder...: the previous file is intact
+        raise DigitsError(f"cannot write checkpoint {path}: {e.strerror or e}; "
+                          f"the previous file, if any, is unchanged") from None
     return path
 
 
@@ -61,15 +48,6 @@ def _looks_like_pickle(path: Path) -> bool:
     with open(path, "rb") as f:
         head = f.read(2)
     return head == b"PK" or head[:1] == b"\x80"
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)  # the only way to read it; read once, at import, before any thread starts
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
 
 
 # The fields a digits checkpoint may carry and the types they must have: a crafted file with a

@@ -84,12 +84,14 @@ def _evaluate_folder(model, path, meta, args) -> int:
     """Accuracy on a folder of your own pictures, per digit, with every mistake listed."""
     import torch
 
+    from .analysis import predict_probs
+    from .data import MNISTTensors
     from .folder import load_folder
-    from .train import batched_logits
 
     folder = load_folder(args.data)
-    data = folder.data.subset(args.subset)
-    probs = torch.cat([logits.softmax(1).cpu() for logits, _ in batched_logits(model, data)])
+    n = args.subset or len(folder.data)  # the first n pictures, so folder.paths[i] stays example i
+    data = MNISTTensors(folder.data.images[:n], folder.data.labels[:n])
+    probs = predict_probs(model, data)
     guess, labels = probs.argmax(1), data.labels
     per_digit = {str(d): {"n": int((labels == d).sum()), "right": int(((labels == d) & (guess == d)).sum())}
                  for d in range(10) if (labels == d).any()}
@@ -174,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_help = "model file (default: your trained model if there is one, else the shipped one)"
     e = sub.add_parser("evaluate", help="accuracy of a model on the MNIST test set or a folder of pictures")
     e.add_argument("--checkpoint", type=Path, help=model_help)
-    e.add_argument("--subset", type=positive, help="only this many test images")
+    e.add_argument("--subset", type=positive, help="only this many test images (with --data: the first N pictures)")
     e.add_argument("--data", type=Path, metavar="FOLDER",
                    help="your own pictures, FOLDER/<digit>/<picture> (default: the MNIST test set)")
     e.add_argument("--json", action="store_true")

@@ -51,26 +51,23 @@ class TrainConfig:
         from .errors import DigitsError
         from .models import ARCHITECTURES
 
-        checks = [
-            (self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}"),
-            (self.epochs >= 1, "epochs must be at least 1"),
-            (self.batch_size >= 2, "batch_size must be at least 2 (BatchNorm needs two examples)"),
-            (math.isfinite(self.lr) and self.lr > 0, "lr must be a positive number"),
-            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-            (math.isfinite(self.weight_decay) and self.weight_decay >= 0, "weight_decay must be >= 0"),
-            (self.step_size >= 1, "step_size must be at least 1"),
-            (0 < self.gamma <= 1, "gamma must be in (0, 1]"),
-            (self.train_subset is None or self.train_subset >= 2, "train_subset must be at least 2"),
-            (self.test_subset is None or self.test_subset >= 1, "test_subset must be at least 1"),
-            (self.interpolation in ("nearest", "bilinear"), "interpolation must be nearest or bilinear"),
+        checks = [  # (field, is it valid?, what it must be)
+            ("arch", self.arch in ARCHITECTURES, f"one of {', '.join(ARCHITECTURES)}"),
+            ("epochs", self.epochs >= 1, "at least 1"),
+            ("batch_size", self.batch_size >= 2, "at least 2 (BatchNorm needs two examples)"),
+            ("lr", math.isfinite(self.lr) and self.lr > 0, "a positive number"),
+            ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+            ("weight_decay", math.isfinite(self.weight_decay) and self.weight_decay >= 0, ">= 0"),
+            ("step_size", self.step_size >= 1, "at least 1"),
+            ("gamma", 0 < self.gamma <= 1, "in (0, 1]"),
+            ("train_subset", self.train_subset is None or self.train_subset >= 2, "at least 2"),
+            ("test_subset", self.test_subset is None or self.test_subset >= 1, "at least 1"),
+            ("interpolation", self.interpolation in ("nearest", "bilinear"), "nearest or bilinear"),
         ]
-        for ok, message in checks:
+        for name, ok, rule in checks:
             if not ok:
-                raise DigitsError(f"{message}, not {self._value_in(message)!r}")
+                raise DigitsError(f"{name} must be {rule}, not {getattr(self, name)!r}")
         return self
-
-    def _value_in(self, message: str):
-        return getattr(self, message.split()[0])
 
     def fast(self) -> "TrainConfig":
         """A small, quick version for CI and trying things out: minutes become seconds."""

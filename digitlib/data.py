@@ -15,7 +15,6 @@ import gzip
 import hashlib
 import io
 import os
-import tempfile
 import time
 import zlib
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from .atomic import write_atomically
 from .errors import DigitsError
 
 # Canonical MD5 of the *uncompressed* files (the same sums torchvision and LeCun publish).
@@ -86,24 +86,12 @@ def prepare_mnist(root: Path | str | None = None) -> Path:
             raise DigitsError(f"MNIST file {packed} is corrupt or truncated ({e}): {_fix_hint(packed)}") from None
         if hashlib.md5(content).hexdigest() != md5:
             raise DigitsError(f"MNIST file {packed} has the wrong contents (checksum mismatch): {_fix_hint(packed)}")
-        _write_atomically(plain, content)
+        try:
+            write_atomically(plain, lambda f: f.write(content))
+        except OSError as e:
+            raise DigitsError(f"cannot unpack MNIST into {raw} ({e.strerror}); make that folder writable, "
+                              f"or copy data/ somewhere writable and set DIGITS_DATA to it") from None
     return root
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    except OSError as e:
-        raise DigitsError(f"cannot unpack MNIST into {path.parent} ({e.strerror}); make that folder "
-                          f"writable, or copy data/ somewhere writable and set DIGITS_DATA to it") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise DigitsError(f"cannot unpack MNIST into {path} ({e.strerror})") from None
 
 
 def _remove_stale_temporaries(raw: Path, older_than_s: float = 600) -> None:

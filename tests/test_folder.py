@@ -67,3 +67,18 @@ def test_a_wrong_folder_is_one_clear_line(tmp_path, make, words, capsys):
         load_folder(root)
     assert main(["evaluate", "--data", str(root)]) == 1
     assert words in capsys.readouterr().err
+
+
+def test_subset_of_a_folder_names_the_right_files(folder, tmp_path, capsys):
+    import torch
+
+    from digitlib.checkpoint import save_checkpoint
+    from digitlib.models import DigitCNN
+
+    torch.manual_seed(0)
+    untrained = save_checkpoint(tmp_path / "untrained.pth", DigitCNN(), "DigitCNN")  # wrong on most
+    assert main(["evaluate", "--data", str(folder), "--subset", "25", "--json", "--checkpoint", str(untrained)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 25 and len(out["mistakes"]) >= 5
+    for m in out["mistakes"]:  # each mistake names the picture it was made on
+        assert int(m["file"].split("/")[-2]) == m["digit"]
