@@ -11,9 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .config import TRAINED_CHECKPOINT, TrainConfig, default_model
-from .errors import DigitsError
-
-INTERRUPTED = 130  # the shell's code for Ctrl-C
+from .errors import INTERRUPTED, DigitsError
 
 
 def _train(args) -> int:
