@@ -1,4 +1,4 @@
-"""python -m digitlib {train, evaluate, predict}: every failure is one line on stderr and a
+"""python -m digitlib {train, evaluate, finetune, sheet, predict}: every failure is one line on stderr and a
 non-zero exit code, never a traceback."""
 from __future__ import annotations
 
@@ -80,33 +80,46 @@ def _evaluate(args) -> int:
 
 def _evaluate_folder(model, path, meta, args) -> int:
     """Accuracy on a folder of your own pictures, per digit, with every mistake listed."""
-    import torch
-
-    from .analysis import predict_probs
-    from .data import MNISTTensors
-    from .folder import load_folder
+    from .folder import load_folder, score
 
     folder = load_folder(args.data)
-    n = args.subset or len(folder.data)  # the first n pictures, so folder.paths[i] stays example i
-    data = MNISTTensors(folder.data.images[:n], folder.data.labels[:n])
-    probs = predict_probs(model, data)
-    guess, labels = probs.argmax(1), data.labels
-    per_digit = {str(d): {"n": int((labels == d).sum()), "right": int(((labels == d) & (guess == d)).sum())}
-                 for d in range(10) if (labels == d).any()}
-    mistakes = [{"file": str(folder.paths[i]), "digit": int(labels[i]), "read_as": int(guess[i]),
-                 "confidence": float(probs[i, guess[i]])} for i in torch.nonzero(guess != labels).flatten().tolist()]
-    out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data),
-           "accuracy": float((guess == labels).float().mean()), "n": len(data),
-           "per_digit": per_digit, "mistakes": mistakes, "blank": [str(p) for p in folder.skipped]}
+    scored = score(model, folder, args.subset)
+    per_digit, mistakes = scored["per_digit"], scored["mistakes"]
+    out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data), **scored,
+           "blank": [str(p) for p in folder.skipped]}
     if args.json:
         print(json.dumps(out))
         return 0
-    print(f"{out['arch']} from {path} on {args.data}: {out['accuracy']:.2%} of {len(data)} pictures read right")
+    print(f"{out['arch']} from {path} on {args.data}: {out['accuracy']:.2%} of {out['n']} pictures read right")
     print("  " + "  ".join(f"{d}: {v['right']}/{v['n']}" for d, v in per_digit.items()))
     for m in mistakes:
         print(f"  {m['file']}: a {m['digit']} read as {m['read_as']} ({m['confidence']:.0%} sure)")
     for p in folder.skipped:
         print(f"  {p}: nothing drawn, skipped")
+    return 0
+
+
+def _finetune(args) -> int:
+    from .config import SHIPPED_CHECKPOINT
+    from .finetune import FINETUNED_CHECKPOINT, FinetuneConfig, finetune, merge
+    from .folder import load_folder
+
+    own = merge([load_folder(f) for f in args.folders])  # several writers' folders train as one
+    cfg = FinetuneConfig(**{k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None})
+    result = finetune(own, args.checkpoint or SHIPPED_CHECKPOINT, cfg, out=args.out or FINETUNED_CHECKPOINT)
+    b, a = result.before, result.after
+    own_line = f"held-out pictures {b['own']:.2%} -> {a['own']:.2%} ({result.n_holdout}), " if "own" in b else ""
+    print(f"{own_line}MNIST test {b['mnist']:.2%} -> {a['mnist']:.2%}; saved {result.out}; "
+          f"use it with --checkpoint {shlex.quote(str(result.out))}")
+    return 0
+
+
+def _sheet(args) -> int:
+    from .collect import Collector, collect_sheet
+    from .images import open_picture
+
+    saved = collect_sheet(open_picture(args.scan).image, args.out, rows=args.rows, cols=args.cols)
+    print(f"{len(saved)} pictures saved into {args.out}; it now holds {Collector(args.out).summary()}")
     return 0
 
 
@@ -179,6 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="your own pictures, FOLDER/<digit>/<picture> (default: the MNIST test set)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(run=_evaluate)
+
+    f = sub.add_parser("finetune", help="teach a trained model your own handwriting (FOLDER/<digit>/<picture>)")
+    f.add_argument("folders", nargs="+", type=Path, metavar="FOLDER",
+                   help="your pictures, FOLDER/<digit>/<picture>; several folders (writers) train together")
+    f.add_argument("--checkpoint", type=Path, help="model to start from (default: the one shipped with the course)")
+    f.add_argument("--out", type=Path, help="where to write the result (default checkpoints/mnist_cnn_finetuned.pth)")
+    f.add_argument("--epochs", type=positive)
+    f.add_argument("--seed", type=_number(int, 0, "a whole number of at least 0"))
+    f.set_defaults(run=_finetune)
+
+    s = sub.add_parser("sheet", help="cut a scanned sheet (row r: the digit r, written COLS times) into FOLDER/<digit>/")
+    s.add_argument("scan", type=Path, metavar="SCAN")
+    s.add_argument("--out", type=Path, required=True, metavar="FOLDER")
+    s.add_argument("--rows", type=positive, default=10)
+    s.add_argument("--cols", type=positive, default=10)
+    s.set_defaults(run=_sheet)
 
     p = sub.add_parser("predict", help="read the digit in each image")
     p.add_argument("images", nargs="+", metavar="IMG")

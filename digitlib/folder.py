@@ -68,3 +68,20 @@ def load_folder(root: str | Path) -> DigitFolder:
         raise DigitsError(f"{root}: every picture in it is blank")
     data = MNISTTensors(torch.from_numpy(np.stack(images))[:, None], torch.tensor(labels, dtype=torch.long))
     return DigitFolder(data, paths, skipped)
+
+
+def score(model, folder: DigitFolder, n: int | None = None) -> dict:
+    """How well model reads the folder's first n pictures (all by default): accuracy (0..1), n,
+    right/total per digit, and every mistake with its file, what it was read as and how sure."""
+    from .analysis import predict_probs
+
+    n = n or len(folder.data)  # the first n pictures, so folder.paths[i] stays example i
+    data = MNISTTensors(folder.data.images[:n], folder.data.labels[:n])
+    probs = predict_probs(model, data)
+    guess, labels = probs.argmax(1), data.labels
+    per_digit = {str(d): {"n": int((labels == d).sum()), "right": int(((labels == d) & (guess == d)).sum())}
+                 for d in range(10) if (labels == d).any()}
+    mistakes = [{"index": i, "file": str(folder.paths[i]), "digit": int(labels[i]), "read_as": int(guess[i]),
+                 "confidence": float(probs[i, guess[i]])} for i in torch.nonzero(guess != labels).flatten().tolist()]
+    return {"accuracy": float((guess == labels).float().mean()), "n": n, "per_digit": per_digit,
+            "mistakes": mistakes}

@@ -144,3 +144,18 @@ def preprocessing_steps(pre):
     fig.suptitle("From drawing to model input")
     fig.tight_layout()
     return fig
+
+
+def before_after(rows: dict[str, tuple[float, float]], title: str = "Before and after fine-tuning"):
+    """Accuracy (0..1) before and after, side by side, for each set named in rows."""
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(rows), 3.2))
+    x = np.arange(len(rows))
+    for k, (label, color) in enumerate((("before", "#9ab"), ("after", "#2a7"))):
+        values = [100 * v[k] for v in rows.values()]
+        bars = ax.bar(x + (k - 0.5) * 0.38, values, 0.38, label=label, color=color)
+        ax.bar_label(bars, fmt="%.1f", fontsize=8)
+    low = min(100 * min(v) for v in rows.values())
+    ax.set(xticks=x, xticklabels=list(rows), ylabel="accuracy (%)", ylim=(max(0, low - 10), 101), title=title)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,7 @@
-"""Draw a digit, watch the CNN read it.  python gui/draw_gui.py [--checkpoint P]
+"""Draw a digit, watch the CNN read it.  python gui/draw_gui.py [--checkpoint P] [--collect FOLDER]
+
+With --collect the window asks for digits 0-9 in turn and saves each drawing into
+FOLDER/<digit>/ (Save: the button or Ctrl-S; Undo: Ctrl-Z), for `python -m digitlib finetune`.
 
 The canvas on screen and a PIL picture are drawn in step (digitlib.draw), so the model sees
 exactly what was drawn, never a screen grab. Predictions run on a worker thread and are
@@ -18,6 +21,7 @@ from PIL import Image, ImageTk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
+from digitlib.collect import Collector  # noqa: E402
 from digitlib.draw import StrokeRecorder  # noqa: E402
 from digitlib.errors import DigitsError  # noqa: E402
 from digitlib.predict import Prediction, Predictor  # noqa: E402
@@ -29,7 +33,7 @@ HINT = "Draw a digit"
 
 
 class App:
-    def __init__(self, root: tk.Tk, checkpoint: str | Path | None = None):
+    def __init__(self, root: tk.Tk, checkpoint: str | Path | None = None, collect: str | Path | None = None):
         self.root = root
         root.title("digits: draw and predict")
         self.recorder = StrokeRecorder(size=CANVAS, width=18)
@@ -48,6 +52,10 @@ class App:
         self._build_results()
         self.status = ttk.Label(root, text=status, anchor="w", wraplength=560)
         self.status.grid(row=2, column=0, columnspan=2, sticky="we", padx=8, pady=(0, 8))
+        self.collector = Collector(collect) if collect is not None else None
+        self.collect_note = ""
+        if self.collector is not None:
+            self._build_collect()
         root.bind("<Return>", lambda e: self.predict_now())
         root.bind("<Escape>", lambda e: self.clear())
         root.bind("<Delete>", lambda e: self.clear())
@@ -85,6 +93,35 @@ class App:
         ttk.Label(panel, text="What the model sees (28x28)").pack()
         self.preview = tk.Label(panel, bg="black")
         self.preview.pack()
+
+    def _build_collect(self):
+        bar = ttk.Frame(self.root)
+        bar.grid(row=3, column=0, columnspan=2, sticky="we", padx=8, pady=(0, 8))
+        self.ask_label = ttk.Label(bar, text="", font=("Helvetica", 16, "bold"))
+        self.ask_label.pack(side="left")
+        self.save_button = ttk.Button(bar, text="Save", command=self.save)
+        self.save_button.pack(side="left", padx=6)
+        ttk.Button(bar, text="Undo last save", command=self.undo).pack(side="left")
+        self.counts_label = ttk.Label(self.root, text="", anchor="w")
+        self.counts_label.grid(row=4, column=0, columnspan=2, sticky="we", padx=8, pady=(0, 8))
+        self.root.bind("<Control-s>", lambda e: self.save())
+        self.root.bind("<Control-z>", lambda e: self.undo())
+
+    # ---- collecting ---------------------------------------------------------------------------
+    def save(self):
+        try:
+            path = self.collector.save(self.recorder.image)
+        except DigitsError as e:
+            self.collect_note = str(e)
+        else:
+            self.collect_note = f"saved {path.parent.name}/{path.name}"
+            self.clear()
+        self.refresh()
+
+    def undo(self):
+        path = self.collector.undo()
+        self.collect_note = f"removed {path.parent.name}/{path.name}" if path else "nothing to undo"
+        self.refresh()
 
     # ---- drawing ------------------------------------------------------------------------------
     def on_press(self, event):
@@ -161,6 +198,11 @@ class App:
         img = Image.fromarray((seen * 255).astype(np.uint8)).resize((PREVIEW, PREVIEW), Image.NEAREST)
         self.preview_image = ImageTk.PhotoImage(img)  # keep a reference or Tk drops it
         self.preview.config(image=self.preview_image)
+        if self.collector is not None:
+            d = self.collector.next_digit
+            self.ask_label.config(text=f"Draw a {d}")
+            self.save_button.config(text=f"Save as {d}")
+            self.counts_label.config(text=f"In {self.collector.root}: {self.collector.summary()}   {self.collect_note}")
 
     def close(self):
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -171,12 +213,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Draw a digit and let the CNN read it.")
     ap.add_argument("--checkpoint", help="model to use (default: your trained model if there is one, "
                                         "else the one shipped with the course)")
+    ap.add_argument("--collect", metavar="FOLDER", help="save each drawing into FOLDER/<digit>/, "
+                                                         "asking for 0-9 in turn")
     args = ap.parse_args(argv)
     try:
         root = tk.Tk()
     except tk.TclError as e:
         sys.exit(f"error: cannot open a window ({e}); run it on a desktop, or under xvfb-run")
-    App(root, args.checkpoint)
+    try:
+        App(root, args.checkpoint, args.collect)
+    except DigitsError as e:
+        sys.exit(f"error: {e}")
     root.mainloop()
 
 

@@ -25,9 +25,9 @@ def app_factory(xdisplay):
     gui = _load_gui()
     apps = []
 
-    def make(checkpoint):
+    def make(checkpoint, collect=None):
         root = tk.Tk()
-        app = gui.App(root, checkpoint)
+        app = gui.App(root, checkpoint, collect)
         root.update()
         apps.append(app)
         return app
@@ -116,6 +116,31 @@ def test_without_a_checkpoint_it_says_how_to_train(app_factory, tmp_path):
     app.canvas.event_generate("<ButtonRelease-1>", x=120, y=120)
     _settle(app)
     assert not app.recorder.empty and app.digit_label.cget("text") == "?"  # drawing still works
+
+
+def test_collect_mode_saves_labelled_drawings(app_factory, shipped_checkpoint, mnist_test, tmp_path):
+    """Draw the digit asked for with the mouse, save with Ctrl-S; undo with Ctrl-Z."""
+    from digitlib.folder import load_folder
+
+    app = app_factory(shipped_checkpoint, collect=tmp_path / "mine")
+    app.recorder.width = 12
+    examples = {int(mnist_test.labels[i]): i for i in range(100)}
+    for digit in range(3):
+        assert app.ask_label.cget("text") == f"Draw a {digit}"
+        trace_digit(app, mnist_test.images[examples[digit], 0].numpy())
+        app.root.focus_force()
+        app.root.event_generate("<Control-s>")
+        _settle(app)
+        assert app.recorder.empty and len(app.canvas.find_all()) == 0  # saved and cleared for the next
+    assert "0: 1  1: 1  2: 1  3: 0" in app.counts_label.cget("text")
+    folder = load_folder(tmp_path / "mine")
+    assert folder.data.labels.tolist() == [0, 1, 2]
+    assert all(p.suffix == ".png" and p.stat().st_size > 0 for p in folder.paths)
+    app.save_button.invoke()  # nothing drawn: refused, nothing written
+    assert "nothing drawn" in app.counts_label.cget("text") and len(load_folder(tmp_path / "mine").paths) == 3
+    app.root.event_generate("<Control-z>")
+    _settle(app)
+    assert app.ask_label.cget("text") == "Draw a 2" and not folder.paths[2].exists()
 
 
 def _screenshot(app, path):

@@ -29,6 +29,7 @@ def lab(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(ROOT / "notebooks" / "06_draw_and_predict.ipynb", work)
+    _write_collect_notebook(work / "collect.ipynb")
     # no "get notified about Jupyter news?" toast over the notebook (and no network attempt)
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -54,9 +55,54 @@ def lab(tmp_path):
     else:
         proc.terminate()
         pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-2000:])
-    yield url
+    yield url, work
     proc.terminate()
     proc.wait(timeout=20)
+
+
+def _write_collect_notebook(path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from digitlib.pad import DrawingPad\nfrom digitlib.predict import Predictor\n"
+                                          "DrawingPad(Predictor(), collect='mydigits')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _open_and_run_all(browser, url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    wait = WebDriverWait(browser, 120)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
+    # JupyterLab may ask which kernel to use; the default (Python 3) is the right one
+    time.sleep(1)
+    for button in browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
+        button.click()
+    # Run > Run All Cells
+    browser.find_element(By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.//div[text()='Run']]").click()
+    wait.until(EC.element_to_be_clickable(
+        (By.XPATH, "//li[contains(@class,'lm-Menu-item')][.//div[text()='Run All Cells']]"))).click()
+    canvas = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea canvas")))
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
+    return wait, canvas
+
+
+def _draw_seven(browser, canvas):
+    """A "7": a bar along the top, then a diagonal down to the left."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    chain = ActionChains(browser, duration=20)
+    chain.move_to_element_with_offset(canvas, -70, -90).click_and_hold()
+    for _ in range(14):
+        chain.move_by_offset(10, 0)
+    for _ in range(18):
+        chain.move_by_offset(-4, 10)
+    chain.release().perform()
 
 
 @pytest.fixture
@@ -83,38 +129,50 @@ def last_screenshot(browser):
 
 
 def test_draw_on_the_notebook_pad(lab, browser, last_screenshot):
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(f"{lab}/lab/tree/06_draw_and_predict.ipynb")
-    wait = WebDriverWait(browser, 120)
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
-    # JupyterLab may ask which kernel to use; the default (Python 3) is the right one
-    time.sleep(1)
-    for button in browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
-        button.click()
-    # Run > Run All Cells
-    browser.find_element(By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.//div[text()='Run']]").click()
-    wait.until(EC.element_to_be_clickable(
-        (By.XPATH, "//li[contains(@class,'lm-Menu-item')][.//div[text()='Run All Cells']]"))).click()
-    canvas = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea canvas")))
+    url, _ = lab
+    wait, canvas = _open_and_run_all(browser, f"{url}/lab/tree/06_draw_and_predict.ipynb")
     wait.until(lambda d: "Draw a digit" in d.page_source)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
-
-    # draw a "7": a bar along the top, then a diagonal down to the left
-    chain = ActionChains(browser, duration=20)
-    chain.move_to_element_with_offset(canvas, -70, -90).click_and_hold()
-    for _ in range(14):
-        chain.move_by_offset(10, 0)
-    for _ in range(18):
-        chain.move_by_offset(-4, 10)
-    chain.release().perform()
-
+    _draw_seven(browser, canvas)
     label = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".digits-prediction")))
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "notebook_pad.png"))
     assert label.text == "7"
     assert label.get_attribute("data-digit") == "7"
+
+
+def test_collect_mode_on_the_notebook_pad_saves_labelled_drawings(lab, browser, last_screenshot):
+    """Asked for 0, 1, 2 in turn, the learner draws each and clicks Save; the files land in
+    mydigits/<digit>/ next to the notebook. Undo removes the last."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    url, work = lab
+    wait, canvas = _open_and_run_all(browser, f"{url}/lab/tree/collect.ipynb")
+
+    def ask():  # read by script: the widget's HTML is replaced on every change (no stale element)
+        return browser.execute_script("const e = document.querySelector('.digits-ask'); return e && e.dataset.digit;")
+
+    def counts():
+        return browser.execute_script("const e = document.querySelector('.digits-counts'); return e && e.textContent;")
+
+    def click(label):
+        browser.find_element(By.XPATH, f"//button[contains(., '{label}')]").click()
+
+    wait.until(lambda d: ask() == "0")
+    for digit in range(3):
+        _draw_seven(browser, canvas)  # the shape does not matter: collect saves what is drawn, as asked
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".digits-prediction")))
+        click(f"Save as {digit}")
+        wait.until(lambda d: ask() == str((digit + 1) % 10))
+    wait.until(lambda d: "0: 1  1: 1  2: 1  3: 0" in (counts() or ""))
+    saved = {d: sorted((work / "mydigits" / str(d)).glob("*.png")) for d in range(3)}
+    assert all(len(files) == 1 for files in saved.values())
+    from PIL import Image
+
+    assert Image.open(saved[0][0]).size == (280, 280)  # the drawing as drawn
+    click("Undo")
+    wait.until(lambda d: ask() == "2")
+    assert not saved[2][0].exists() and saved[1][0].exists()

@@ -1,0 +1,21 @@
+"""Remake samples/writers/: the bundled digits of five made-up writers (see digitlib/writers.py).
+
+    python scripts/make_sample_writers.py [--per-digit 20] [--out samples/writers]
+"""
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from digitlib.writers import WRITERS, write_folder  # noqa: E402
+
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("--per-digit", type=int, default=20)
+ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "samples" / "writers")
+args = ap.parse_args()
+for writer in WRITERS:
+    shutil.rmtree(args.out / writer.name, ignore_errors=True)
+    write_folder(writer, args.out / writer.name, args.per_digit)
+    print(f"{args.out / writer.name}: {10 * args.per_digit} pictures")
