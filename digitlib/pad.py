@@ -1,11 +1,15 @@
 """A drawing pad for Jupyter (ipycanvas): strokes are caught in Python and rasterised with
-digitlib.draw, exactly like the Tk GUI, then read by the model.
+digitlib.draw, exactly like the Tk GUI, then read by the model. Mouse, pen and touch all draw;
+beside the pad the same bars and 28x28 view as the window (digitlib.view), updated live while
+drawing, and on request the feature maps inside the network.
 
 With collect="mydigits" it also asks for digits 0-9 in turn and saves each drawing into
 mydigits/<digit>/ (digitlib.collect), with counts and an undo."""
 from __future__ import annotations
 
 import html
+import io
+import time
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -14,26 +18,55 @@ from ipycanvas import Canvas, hold_canvas
 from .collect import Collector
 from .draw import StrokeRecorder
 from .errors import DigitsError
+from . import view
 from .predict import Prediction, Predictor
+
+
+LIVE_EVERY_S = 0.15  # while the pen moves, predict at most this often: the kernel keeps up
+
+
+def _png(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 class DrawingPad:
     def __init__(self, predictor: Predictor | None = None, size: int = 280, width: float = 18,
-                 collect: str | Path | None = None):
+                 collect: str | Path | None = None, inside: bool = False):
         self.predictor = predictor
         self.recorder = StrokeRecorder(size=size, width=width)
         self.prediction: Prediction | None = None
-        self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(border="1px solid #888"))
+        self.last_live = 0.0
+        self.update_ms: list[float] = []     # how long each view update took, measured
+        # a fixed size on the page: stretched by its row, the canvas would no longer match the strokes
+        self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(
+            border="1px solid #888", width=f"{size + 2}px", height=f"{size + 2}px", flex="none"))
         self.canvas.on_mouse_down(self.press)
         self.canvas.on_mouse_move(self.move)
         self.canvas.on_mouse_up(self.release)
         self.canvas.on_mouse_out(self.release)
+        self.canvas.on_touch_start(self.touch_start)
+        self.canvas.on_touch_move(self.touch_move)
+        self.canvas.on_touch_end(self.touch_end)
+        self.canvas.on_touch_cancel(self.touch_end)
         self.result = widgets.HTML()
+        self.bars = widgets.Image(format="png", layout=widgets.Layout(width="220px"))
+        self.seen = widgets.Image(format="png", layout=widgets.Layout(width="112px"))
+        self.inside = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+        self.brush = widgets.IntSlider(value=round(width), min=6, max=40, description="Brush",
+                                       layout=widgets.Layout(width="260px"))
+        self.brush.observe(lambda change: setattr(self.recorder, "width", float(change["new"])), "value")
+        self.show_inside = widgets.Checkbox(value=inside, description="Show the network's inside", indent=False)
+        self.show_inside.observe(lambda change: self._refresh(), "value")
         predict = widgets.Button(description="Predict", icon="check")
         clear = widgets.Button(description="Clear", icon="eraser")
         predict.on_click(lambda _: self.predict())
         clear.on_click(lambda _: self.clear())
-        rows = [widgets.HBox([self.canvas, self.result]), widgets.HBox([predict, clear])]
+        side = widgets.VBox([self.result, widgets.HBox([
+            self.bars, widgets.VBox([widgets.HTML("<small>What the model sees (28x28)</small>"), self.seen])])])
+        rows = [widgets.HBox([self.canvas, side], layout=widgets.Layout(align_items="flex-start")), widgets.HBox([predict, clear, self.brush]),
+                self.show_inside, self.inside]
         self.collector = Collector(collect) if collect is not None else None
         if self.collector is not None:
             self.ask = widgets.HTML()
@@ -42,7 +75,7 @@ class DrawingPad:
             undo = widgets.Button(description="Undo last save", icon="undo")
             self.save_button.on_click(lambda _: self.save())
             undo.on_click(lambda _: self.undo())
-            rows = [self.ask, *rows[:1], widgets.HBox([self.save_button, undo, predict, clear]), self.counts]
+            rows = [self.ask, rows[0], widgets.HBox([self.save_button, undo, predict, clear]), self.counts, *rows[1:]]
         self.widget = widgets.VBox(rows)
         self.clear()
         self._show_collect()
@@ -65,11 +98,25 @@ class DrawingPad:
             with hold_canvas():
                 self.canvas.line_width = self.recorder.width
                 self.canvas.stroke_line(x0, y0, x1, y1)
+            if time.perf_counter() - self.last_live >= LIVE_EVERY_S:  # live, but throttled
+                self.predict()
 
     def release(self, x: float = 0, y: float = 0):
         if self.recorder.pen_down:
             self.recorder.end()
             self.predict()
+
+    # touch: ipycanvas sends every finger on the screen; the first one draws, others never do
+    def touch_start(self, touches: list[tuple[float, float]]):
+        if len(touches) == 1 and not self.recorder.pen_down:
+            self.press(*touches[0])
+
+    def touch_move(self, touches: list[tuple[float, float]]):
+        if touches and self.recorder.pen_down:
+            self.move(*touches[0])
+
+    def touch_end(self, touches: list[tuple[float, float]]):
+        self.release()  # any finger lifting ends the stroke: a second finger never continues it
 
     def clear(self):
         self.recorder.clear()
@@ -82,6 +129,7 @@ class DrawingPad:
             self.canvas.stroke_style = "black"
             self.canvas.line_cap = "round"
         self._show("Draw a digit")
+        self._refresh()
 
     @property
     def image(self):
@@ -93,6 +141,7 @@ class DrawingPad:
         return self.recorder.empty
 
     def predict(self) -> Prediction | None:
+        self.last_live = time.perf_counter()
         if self.predictor is None:
             self._show("No model loaded")
             return None
@@ -101,11 +150,27 @@ class DrawingPad:
         if p.digit is None:
             self._show("Nothing drawn yet")
         else:
-            top = "<br>".join(f"{d}: {prob:.1%}" for d, prob in p.top(3))
-            self._show(f'<span class="digits-prediction" data-digit="{p.digit}" style="display:block;font-size:64px;'
-                       f'line-height:1.2;font-weight:bold">{p.digit}</span><br>{p.confidence:.1%} sure<br><small>{top}</small>',
-                       raw=True)
+            colour = "inherit" if p.sure else "#999"
+            verdict = f"{p.confidence:.1%} sure" if p.sure else "Not sure this is a digit"
+            self._show(f'<span class="digits-prediction" data-digit="{p.digit}" data-sure="{str(p.sure).lower()}" '
+                       f'style="display:block;font-size:64px;line-height:1.2;font-weight:bold;color:{colour}">'
+                       f'{p.digit}</span><span class="digits-verdict">{verdict}</span>', raw=True)
+        self._refresh()
         return p
+
+    def _refresh(self):
+        """The one place the pictures beside the pad are updated (bars, 28x28, the inside)."""
+        began = time.perf_counter()
+        p = self.prediction if self.prediction is None or self.prediction.digit is not None else None
+        self.bars.value = _png(view.bars(p))
+        self.seen.value = _png(view.seen(p))
+        stages = self.predictor.stages(p) if self.show_inside.value and p is not None else {}
+        self.inside.layout.display = None if stages else "none"
+        if stages:
+            picture = view.feature_maps(stages)
+            self.inside.layout.width = f"{picture.width}px"  # pixel for pixel, not stretched
+            self.inside.value = _png(picture)
+        self.update_ms.append(1000 * (time.perf_counter() - began))
 
     # collect mode ------------------------------------------------------------------------------
     def save(self) -> Path | None:

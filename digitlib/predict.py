@@ -17,13 +17,14 @@ class Prediction:
     confidence: float          # softmax probability of that digit (0 when blank)
     probs: list[float]         # ten probabilities, one per digit
     preprocessed: Preprocessed
+    sure: bool = True          # False: the model should not be trusted on this picture
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         order = sorted(range(10), key=lambda d: -self.probs[d])
         return [(d, self.probs[d]) for d in order[:k]]
 
     def as_dict(self) -> dict:
-        return {"digit": self.digit, "confidence": self.confidence, "probs": self.probs}
+        return {"digit": self.digit, "sure": self.sure, "confidence": self.confidence, "probs": self.probs}
 
 
 class Predictor:
@@ -53,6 +54,14 @@ class Predictor:
     def probabilities(self, inputs: torch.Tensor) -> torch.Tensor:
         """Softmax over the ten digits for normalised inputs of shape (N, 1, 28, 28)."""
         return torch.softmax(self.model(inputs.to(self.device)), dim=1).cpu()
+
+    def stages(self, p: Prediction) -> dict[str, torch.Tensor]:
+        """The activations inside the network for a prediction's input, by layer name."""
+        from .analysis import stages
+
+        if not hasattr(self.model, "features"):  # a fully connected model has no feature maps
+            return {}
+        return dict(stages(self.model, p.preprocessed.tensor.to(self.device)))
 
     def predict(self, image) -> Prediction:
         pre = preprocess(image)

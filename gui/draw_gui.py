@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import tkinter as tk
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from tkinter import ttk
 
-import numpy as np
-from PIL import Image, ImageTk
+from PIL import ImageTk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from digitlib.collect import Collector  # noqa: E402
+from digitlib import view  # noqa: E402
 from digitlib.draw import StrokeRecorder  # noqa: E402
 from digitlib.errors import DigitsError  # noqa: E402
 from digitlib.predict import Prediction, Predictor  # noqa: E402
 
 CANVAS = 280
-PREVIEW = 112          # the 28x28 input shown 4x
 DEBOUNCE_MS = 120      # predict this long after the pen stops moving
 HINT = "Draw a digit"
 
@@ -41,6 +41,7 @@ class App:
         self.pending: Future | None = None
         self.debounce: str | None = None
         self.prediction: Prediction | None = None
+        self.update_ms: list[float] = []  # how long each view update took, measured
         try:
             self.predictor: Predictor | None = Predictor(checkpoint)
             status = f"Using {self.predictor.describe()}"
@@ -88,11 +89,15 @@ class App:
         self.digit_label.pack()
         self.confidence_label = ttk.Label(panel, text="", font=("Helvetica", 12))
         self.confidence_label.pack()
-        self.bars = tk.Canvas(panel, width=220, height=10 * 16, bg="white", highlightthickness=0)
+        self.bars = tk.Label(panel, bg="white")
         self.bars.pack(pady=6)
         ttk.Label(panel, text="What the model sees (28x28)").pack()
         self.preview = tk.Label(panel, bg="black")
         self.preview.pack()
+        self.show_inside = tk.BooleanVar(value=False)
+        ttk.Checkbutton(panel, text="Show the network's inside", variable=self.show_inside,
+                        command=self.refresh).pack(pady=(8, 0))
+        self.inside = tk.Label(self.root, bg="white")  # gridded only while shown
 
     def _build_collect(self):
         bar = ttk.Frame(self.root)
@@ -175,34 +180,36 @@ class App:
 
     # ---- the one place the view is updated ----------------------------------------------------
     def refresh(self):
+        began = time.perf_counter()
         p = self.prediction
-        self.bars.delete("all")
         if self.predictor is None:
             self.digit_label.config(text="?")
             self.confidence_label.config(text="No model: run `make train`, then restart")
         elif p is None or p.digit is None:
             self.digit_label.config(text="")
             self.confidence_label.config(text=HINT if p is None else "Nothing drawn yet")
-        else:
-            self.digit_label.config(text=str(p.digit))
-            self.confidence_label.config(text=f"{p.confidence:.1%} sure")
-        probs = p.probs if p is not None else [0.0] * 10
-        for d, prob in enumerate(probs):
-            y = d * 16
-            self.bars.create_text(10, y + 8, text=str(d), font=("Helvetica", 10))
-            self.bars.create_rectangle(22, y + 3, 22 + 190 * prob, y + 13, outline="",
-                                       fill="#2a7" if p is not None and d == p.digit else "#9ab")
-            if prob >= 0.01:
-                self.bars.create_text(215, y + 8, text=f"{prob:.0%}", anchor="e", font=("Helvetica", 8))
-        seen = p.preprocessed.image28 if p is not None else np.zeros((28, 28), np.float32)
-        img = Image.fromarray((seen * 255).astype(np.uint8)).resize((PREVIEW, PREVIEW), Image.NEAREST)
-        self.preview_image = ImageTk.PhotoImage(img)  # keep a reference or Tk drops it
+        else:  # a digit the model is not sure of is still shown, greyed
+            self.digit_label.config(text=str(p.digit), foreground="black" if p.sure else "#999")
+            self.confidence_label.config(text=f"{p.confidence:.1%} sure" if p.sure else "Not sure this is a digit")
+        shown = p if p is not None and p.digit is not None else None
+        # keep references to the PhotoImages, or Tk drops them
+        self.bars_image = ImageTk.PhotoImage(view.bars(shown))
+        self.bars.config(image=self.bars_image)
+        self.preview_image = ImageTk.PhotoImage(view.seen(shown))
         self.preview.config(image=self.preview_image)
+        stages = self.predictor.stages(shown) if self.show_inside.get() and shown is not None else {}
+        if stages:
+            self.inside_image = ImageTk.PhotoImage(view.feature_maps(stages))
+            self.inside.config(image=self.inside_image)
+            self.inside.grid(row=5, column=0, columnspan=2, padx=8, pady=(0, 8))
+        else:
+            self.inside.grid_remove()
         if self.collector is not None:
             d = self.collector.next_digit
             self.ask_label.config(text=f"Draw a {d}")
             self.save_button.config(text=f"Save as {d}")
             self.counts_label.config(text=f"In {self.collector.root}: {self.collector.summary()}   {self.collect_note}")
+        self.update_ms.append(1000 * (time.perf_counter() - began))
 
     def close(self):
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -143,6 +143,23 @@ def test_collect_mode_saves_labelled_drawings(app_factory, shipped_checkpoint, m
     assert app.ask_label.cget("text") == "Draw a 2" and not folder.paths[2].exists()
 
 
+def test_the_networks_inside_follows_the_drawing(app_factory, shipped_checkpoint, mnist_test):
+    app = app_factory(shipped_checkpoint)
+    trace_digit(app, mnist_test.images[0, 0].numpy())
+    assert not app.inside.winfo_ismapped()
+    app.show_inside.set(True)
+    app.refresh()
+    app.root.update()
+    assert app.inside.winfo_ismapped() and app.inside_image.width() > 300
+    first = app.inside_image
+    app.clear()
+    trace_digit(app, mnist_test.images[1, 0].numpy())
+    assert app.inside_image is not first  # redrawn with the new prediction
+    app.clear()
+    app.root.update()
+    assert not app.inside.winfo_ismapped()  # nothing drawn: nothing inside to show
+
+
 def _screenshot(app, path):
     from PIL import ImageGrab
 

@@ -43,3 +43,53 @@ def test_without_a_model_it_says_so():
     pad = DrawingPad(None)
     _draw_one(pad)
     assert pad.prediction is None and "No model" in pad.result.value
+
+
+def test_predicts_live_while_drawing_but_throttled(predictor, monkeypatch):
+    import digitlib.pad as padmod
+
+    clock = [100.0]
+    monkeypatch.setattr(padmod.time, "perf_counter", lambda: clock[0])
+    pad = DrawingPad(predictor)
+    pad.press(140, 40)
+    pad.move(142, 60)                       # the first move predicts at once
+    assert pad.prediction is not None
+    first = pad.prediction
+    clock[0] += 0.05
+    pad.move(142, 120)                      # 50 ms later: too soon, the kernel is spared
+    assert pad.prediction is first
+    clock[0] += padmod.LIVE_EVERY_S
+    pad.move(142, 200)                      # later: predicted again, the pen still down
+    assert pad.prediction is not first and pad.recorder.pen_down
+
+
+def test_touch_draws_with_the_first_finger_only(predictor):
+    pad = DrawingPad(predictor)
+    pad.touch_start([(140, 40)])
+    for y in range(50, 241, 15):
+        pad.touch_move([(142, y)])
+    pad.touch_start([(142, 240), (20, 20)])  # a second finger lands: it starts nothing
+    pad.touch_move([(142, 245), (60, 60)])
+    pad.touch_end([(60, 60)])                # one finger lifts: the stroke ends
+    pad.touch_move([(200, 200)])             # the remaining finger does not draw
+    assert len(pad.recorder.strokes) == 1 and all(x >= 140 for x, _ in pad.recorder.strokes[0])
+    assert pad.prediction.digit == 1
+    assert np.asarray(pad.image)[10:70, 0:70].min() == 255
+
+
+def test_shows_the_bars_the_28x28_and_the_inside_like_the_window(predictor):
+    from PIL import Image
+    import io
+
+    pad = DrawingPad(predictor)
+    _draw_one(pad)
+    assert Image.open(io.BytesIO(pad.bars.value)).size == (220, 160)
+    assert Image.open(io.BytesIO(pad.seen.value)).size == (112, 112)
+    assert pad.inside.layout.display == "none"
+    pad.show_inside.value = True             # the checkbox
+    inside = Image.open(io.BytesIO(pad.inside.value))
+    assert pad.inside.layout.display is None and inside.width > 300
+    pad.brush.value = 30
+    assert pad.recorder.width == 30
+    pad.clear()
+    assert pad.inside.layout.display == "none"

@@ -176,3 +176,47 @@ def test_collect_mode_on_the_notebook_pad_saves_labelled_drawings(lab, browser, 
     click("Undo")
     wait.until(lambda d: ask() == "2")
     assert not saved[2][0].exists() and saved[1][0].exists()
+
+
+def test_touch_draws_on_the_pad_and_a_second_finger_does_not(lab, browser, last_screenshot):
+    """Real touch events (Chrome DevTools protocol): one finger draws a 7 while a second finger
+    lands and slides in the lower-left corner; the pad reads a 7, and the saved drawing has ink
+    along the first finger's path and none where the second one went."""
+    import numpy as np
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    url, work = lab
+    wait, canvas = _open_and_run_all(browser, f"{url}/lab/tree/collect.ipynb")
+    wait.until(lambda d: d.execute_script("return !!document.querySelector('.digits-ask')"))
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    box = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height];", canvas)
+
+    def at(x, y, id_):  # canvas pixels to a touch point in the page (the canvas may be shown scaled)
+        return {"x": box[0] + x * box[2] / 280, "y": box[1] + y * box[3] / 280, "id": id_}
+
+    def touch(kind, points):
+        browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+        time.sleep(0.03)
+
+    path = [(70 + 10 * k, 50) for k in range(15)] + [(210 - 6 * k, 50 + 12 * k) for k in range(1, 17)]
+    print("canvas on the page:", box)
+    touch("touchStart", [at(*path[0], 1)])
+    for k, p in enumerate(path[1:], 1):
+        if k == 20:
+            touch("touchStart", [at(*p, 1), at(20, 200, 2)])  # a second finger lands
+        second = [at(20 + 2 * (k - 20), 200 + 2 * (k - 20), 2)] if k >= 20 else []
+        touch("touchMove", [at(*p, 1), *second])
+    touch("touchEnd", [])
+
+    label = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".digits-prediction")))
+    assert label.get_attribute("data-digit") == "7"
+    browser.find_element(By.XPATH, "//button[contains(., 'Save as 0')]").click()
+    wait.until(lambda d: list((work / "mydigits" / "0").glob("*.png")))
+    saved = Image.open(next((work / "mydigits" / "0").glob("*.png")))
+    saved.save(ARTIFACTS / "touch_drawing.png")
+    ink = np.asarray(saved) < 128
+    assert ink[45:56, 80:200].mean() > 0.9              # the first finger's bar
+    assert not ink[190:260, 0:60].any()                  # nothing where the second finger slid
