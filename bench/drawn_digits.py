@@ -39,15 +39,16 @@ def main():
         "8x8 (scikit-learn-like) blown up blockily": samples.blocky,
     }
     print(f"{predictor.describe()}; {args.n} test digits per case\n")
-    print("| input | accuracy | ms per prediction |\n|---|---:|---:|")
+    print("| input | accuracy | doubted (\"not sure\") | ms per prediction |\n|---|---:|---:|---:|")
     for name, make in cases.items():
         rng = np.random.default_rng(0)
         pictures = [make(test.images[i, 0].numpy(), rng) for i in range(args.n)]
         t = time.perf_counter()
-        digits = [predictor.predict(p).digit for p in pictures]
+        read = [predictor.predict(p) for p in pictures]
         ms = (time.perf_counter() - t) / args.n * 1000
-        acc = np.mean([d == y for d, y in zip(digits, test.labels[:args.n].tolist())])
-        print(f"| {name} | {acc:.2%} | {ms:.1f} |")
+        acc = np.mean([p.digit == y for p, y in zip(read, test.labels[:args.n].tolist())])
+        doubted = np.mean([not p.sure for p in read])
+        print(f"| {name} | {acc:.2%} | {doubted:.2%} | {ms:.1f} |")
 
 
 if __name__ == "__main__":

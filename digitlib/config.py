@@ -11,6 +11,8 @@ from .data import REPO_ROOT
 # origin's checkpoints/mnist_cnn_best.pth, which git ignores.
 SHIPPED_CHECKPOINT = REPO_ROOT / "models" / "mnist_cnn_shipped.pth"
 TRAINED_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_best.pth"
+# The "is this a digit?" check shipped beside it (digitlib/reject.py, scripts/make_digit_check.py)
+DIGIT_CHECK = REPO_ROOT / "models" / "digit_check.pth"
 
 
 @dataclass

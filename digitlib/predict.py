@@ -7,8 +7,9 @@ from pathlib import Path
 import torch
 
 from .checkpoint import load_model
-from .config import default_model
+from .config import DIGIT_CHECK, default_model
 from .preprocess import Preprocessed, preprocess
+from .reject import DigitCheck
 
 
 @dataclass
@@ -33,8 +34,10 @@ class Predictor:
     The CPU is quickest for single 28x28 images (a GPU round trip costs more than the maths).
     """
 
-    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu"):
-        """checkpoint None: the learner's trained model if there is one, else the shipped one."""
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu",
+                 check: str | Path | None = DIGIT_CHECK):
+        """checkpoint None: the learner's trained model if there is one, else the shipped one.
+        check: the "is this a digit?" model (digitlib.reject); None reads every picture as a digit."""
         if checkpoint is None:
             checkpoint, self.which = default_model()
         else:
@@ -45,10 +48,12 @@ class Predictor:
         self.arch: str = meta["arch"]
         self.test_accuracy: float | None = meta.get("test_accuracy")
         self.epoch: int | None = meta.get("epoch")
+        self.check = DigitCheck(check, device) if check is not None and Path(check).is_file() else None
 
     def describe(self) -> str:
         acc = f"{self.test_accuracy:.2%} test accuracy" if self.test_accuracy is not None else "accuracy unknown"
-        return f"{self.which} ({self.checkpoint.name}: {self.arch}, {acc})"
+        check = "" if self.check is not None else "; no 'not sure' check"
+        return f"{self.which} ({self.checkpoint.name}: {self.arch}, {acc}{check})"
 
     @torch.no_grad()
     def probabilities(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -69,4 +74,5 @@ class Predictor:
             return Prediction(None, 0.0, [0.0] * 10, pre)
         probs = self.probabilities(pre.tensor)[0]
         digit = int(probs.argmax())
-        return Prediction(digit, float(probs[digit]), [float(p) for p in probs], pre)
+        sure = self.check is None or bool(self.check.is_digit(torch.from_numpy(pre.image28)[None, None])[0])
+        return Prediction(digit, float(probs[digit]), [float(p) for p in probs], pre, sure)

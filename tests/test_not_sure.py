@@ -1,0 +1,66 @@
+"""An honest "not sure": things that are not digits are flagged, digits are not."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from digitlib import nondigits
+from digitlib.config import DIGIT_CHECK
+from digitlib.errors import DigitsError
+from digitlib.pad import DrawingPad
+from digitlib.predict import Predictor
+from digitlib.reject import DigitCheck
+
+from .conftest import ROOT
+
+
+def test_non_digits_it_never_trained_on_are_flagged(predictor):
+    assert predictor.check is not None, f"{DIGIT_CHECK} is missing"
+    for kind in ("letters:STIXGeneral.ttf", "letters:cmss10.ttf", "arrow", "heart"):
+        read = [predictor.predict(p) for p in nondigits.make(kind, 40, seed=11)]
+        flagged = np.mean([not p.sure for p in read])
+        assert flagged >= 0.85, (kind, flagged)
+
+
+def test_digits_are_rarely_flagged(predictor, mnist_test, rng):
+    from digitlib import samples
+
+    doubted = (~predictor.check.is_digit(mnist_test.images)).float().mean().item()
+    assert doubted <= 0.0125  # the threshold doubts 1% of validation digits
+    drawn = [predictor.predict(samples.on_pad(mnist_test.images[i, 0].numpy(), rng)) for i in range(300)]
+    assert np.mean([not p.sure for p in drawn]) <= 0.03
+
+
+def test_without_a_check_everything_is_a_digit(shipped_checkpoint):
+    p = Predictor(shipped_checkpoint, check=None)
+    assert p.check is None and "no 'not sure' check" in p.describe()
+    assert p.predict(nondigits.make("heart", 1, seed=0)[0]).sure
+
+
+def test_a_model_without_a_threshold_is_not_a_check(shipped_checkpoint):
+    with pytest.raises(DigitsError, match="not a digit check"):
+        DigitCheck(shipped_checkpoint)
+
+
+def test_predict_says_not_sure_in_text_and_json(tmp_path):
+    heart = tmp_path / "heart.png"
+    nondigits.make("heart", 1, seed=0)[0].save(heart)
+    run = [sys.executable, "-m", "digitlib", "predict", str(heart)]
+    text = subprocess.run(run, capture_output=True, text=True, cwd=ROOT)
+    assert text.returncode == 0 and "not sure this is a digit" in text.stdout
+    out = json.loads(subprocess.run(run + ["--json"], capture_output=True, text=True, cwd=ROOT).stdout)
+    assert out["sure"] is False and isinstance(out["digit"], int)
+
+
+def test_the_pad_greys_out_a_drawing_that_is_no_digit(predictor):
+    pad = DrawingPad(predictor)
+    for (x0, y0), (x1, y1) in (((60, 60), (220, 220)), ((220, 60), (60, 220)), ((60, 140), (220, 140))):
+        pad.press(x0, y0)
+        for t in np.linspace(0, 1, 12)[1:]:
+            pad.move(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+        pad.release()
+    assert pad.prediction.sure is False
+    assert 'data-sure="false"' in pad.result.value and "Not sure this is a digit" in pad.result.value
