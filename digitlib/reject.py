@@ -95,6 +95,9 @@ def build_check(base: str | Path, out: str | Path, cfg: ExposureConfig | None = 
     from . import nondigits
     from .checkpoint import load_model, save_checkpoint
 
+    # Weight 2 (or twice the outliers) was tried: on validation (training kinds with new seeds,
+    # MNIST training digits 50000+ drawn on a pad) 91.2% vs 90.6% of non-digits and 1.4% vs 1.5%
+    # of digits flagged, 6 pictures in 1,100 and 1 in 1,000: no real gain, so weight 1 stays.
     cfg = cfg or ExposureConfig(epochs=3, outlier_weight=1.0, lr=1e-3)
     outliers = torch.cat([to_tensors(nondigits.make(kind, n, seed=1)) for kind, n in TRAIN_KINDS.items()])
     model, meta = load_model(base)
