@@ -30,8 +30,7 @@ def stages(model, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
     """The activations after each layer of DigitCNN.features for one normalised image (1,1,28,28)."""
     model.eval()
     out, x = [("input", image)], image
-    names = ["conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2"]
-    for name, layer in zip(names, model.features):
+    for name, layer in model.features.named_children():
         x = layer(x)
         if not name.startswith("bn"):
             out.append((name, x))

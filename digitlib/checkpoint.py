@@ -16,7 +16,7 @@ from torch import nn
 from .atomic import write_atomically
 from .data import MNIST_MEAN, MNIST_STD
 from .errors import DigitsError
-from .models import ARCHITECTURES, build_model
+from .models import ARCHITECTURES, build_model, rename_numbered_layers
 
 FORMAT = "digits-checkpoint/1"
 
@@ -104,6 +104,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu",
     if expected_arch is not None and arch != expected_arch:
         raise DigitsError(f"checkpoint {path} holds a {arch}, not the {expected_arch} expected here")
     model = build_model(arch)
+    if arch == "DigitCNN":  # files from before the layers had names
+        ckpt["state_dict"] = rename_numbered_layers(dict(ckpt["state_dict"]))
     missing, unexpected = _mismatch(model, ckpt["state_dict"])
     if missing or unexpected:
         raise DigitsError(f"checkpoint {path} does not fit {arch}: "

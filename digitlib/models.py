@@ -1,6 +1,8 @@
 """The two networks of the course: the reference CNN and a fully connected baseline."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
@@ -13,16 +15,32 @@ class DigitCNN(nn.Module):
 
     def __init__(self, dropout: float = 0.5):
         super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 24, kernel_size=3), nn.BatchNorm2d(24), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(24, 36, kernel_size=3), nn.BatchNorm2d(36), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(36 * 5 * 5, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, 10),
-        )
+        # named layers: reach them as model.features.conv1, model.classifier.fc1, ...
+        self.features = nn.Sequential(OrderedDict(
+            conv1=nn.Conv2d(1, 24, kernel_size=3), bn1=nn.BatchNorm2d(24), relu1=nn.ReLU(), pool1=nn.MaxPool2d(2),
+            conv2=nn.Conv2d(24, 36, kernel_size=3), bn2=nn.BatchNorm2d(36), relu2=nn.ReLU(), pool2=nn.MaxPool2d(2),
+        ))
+        self.classifier = nn.Sequential(OrderedDict(
+            flatten=nn.Flatten(), fc1=nn.Linear(36 * 5 * 5, 128), relu=nn.ReLU(), dropout=nn.Dropout(dropout),
+            fc2=nn.Linear(128, 10),
+        ))
+        self._register_load_state_dict_pre_hook(rename_numbered_layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
+
+
+def rename_numbered_layers(state_dict: dict, prefix: str = "", *args) -> dict:
+    """Checkpoints saved before the layers had names call them features.0, classifier.1, ...:
+    read those too, so every model trained with the course keeps loading."""
+    names = {"features": ["conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2"],
+             "classifier": ["flatten", "fc1", "relu", "dropout", "fc2"]}
+    for key in list(state_dict):
+        parts = key[len(prefix):].split(".")
+        if key.startswith(prefix) and len(parts) > 2 and parts[0] in names and parts[1].isdigit():
+            parts[1] = names[parts[0]][int(parts[1])]
+            state_dict[prefix + ".".join(parts)] = state_dict.pop(key)
+    return state_dict
 
 
 class MLP(nn.Module):

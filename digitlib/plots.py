@@ -70,7 +70,7 @@ def curves(xs, series: dict[str, list[float]], xlabel: str, ylabel: str, title: 
 
 
 def filters(model):
-    w = model.features[0].weight.detach().cpu()[:, 0]
+    w = model.features.conv1.weight.detach().cpu()[:, 0]
     fig, axes = plt.subplots(3, 8, figsize=(8, 3.3))
     for k, ax in enumerate(axes.flat):
         ax.imshow(w[k], cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max())

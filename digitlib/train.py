@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -180,21 +180,26 @@ class Diverged(Exception):
 
 def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
         test: MNISTTensors | None = None, resume: bool = False, progress: bool = True,
-        verbose: bool = True) -> FitResult:
-    """Train cfg.arch with the recipe in cfg, keep the best checkpoint at cfg.out.
+        verbose: bool = True, model: nn.Module | None = None) -> FitResult:
+    """Train cfg.arch (or a model you built) with the recipe in cfg, keep the best checkpoint
+    at cfg.out.
 
     With resume=True the run continues from the last finished epoch of the run saved at
     cfg.out (use ``resume_config`` to get that run's settings).
     """
     cfg = config or TrainConfig()
     cfg.validate()
+    if model is not None and resume:
+        raise DigitsError("resume rebuilds the model from the checkpoint; leave out model=")
+    if model is not None:  # a model you built: its class name goes into the log and the checkpoint
+        cfg = replace(cfg, arch=type(model).__name__)
     device = pick_device(cfg.device)
     out = check_output_path(cfg.out)
     with exclusive(out):
-        return _fit(cfg, device, out, train, test, resume, progress, verbose)
+        return _fit(cfg, device, out, train, test, resume, progress, verbose, model)
 
 
-def _fit(cfg, device, out, train, test, resume, progress, verbose) -> FitResult:
+def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -> FitResult:
     say = print if verbose else (lambda *a, **k: None)
     say(f"training {cfg.arch} on {device}, config:\n{cfg.describe()}")
 
@@ -207,7 +212,7 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose) -> FitResult:
     torch.manual_seed(cfg.seed)  # weight init and dropout
     gen = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    model = build_model(cfg.arch).to(device, memory_format=memory_format)
+    model = (model if model is not None else build_model(cfg.arch)).to(device, memory_format=memory_format)
     optimizer, scheduler = make_optimizer(model.parameters(), cfg)
     result = FitResult(model=model, checkpoint=out)
     start_epoch = 1

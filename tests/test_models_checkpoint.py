@@ -13,7 +13,7 @@ def test_cnn_is_the_reference_architecture():
                       (128, 900), (128,), (10, 128), (10,)]
     assert m.features(torch.zeros(2, 1, 28, 28)).shape == (2, 36, 5, 5)
     assert m(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-    assert isinstance(m.classifier[3], torch.nn.Dropout) and m.classifier[3].p == 0.5
+    assert isinstance(m.classifier.dropout, torch.nn.Dropout) and m.classifier.dropout.p == 0.5
 
 
 def test_mlp_has_more_weights_than_the_cnn():
@@ -85,3 +85,23 @@ def test_save_is_atomic_when_interrupted(tmp_path, monkeypatch):
         save_checkpoint(path, DigitCNN(), "DigitCNN", epoch=2)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["best.pth"]  # no temp file left behind
+
+
+def test_layers_have_names_and_checkpoints_from_before_still_load(tmp_path):
+    from digitlib.checkpoint import load_model
+    from digitlib.models import DigitCNN
+
+    m = DigitCNN()
+    assert m.features.conv1.out_channels == 24 and m.classifier.fc1.in_features == 900
+    old_names = ["features.0.weight", "features.1.running_mean", "features.4.weight", "classifier.1.weight",
+                 "classifier.4.bias"]
+    numbered = {k.replace("conv1", "0").replace("bn1", "1").replace("conv2", "4").replace("bn2", "5")
+                 .replace("fc1", "1").replace("fc2", "4"): v for k, v in m.state_dict().items()}
+    assert all(name in numbered for name in old_names)
+    path = tmp_path / "old.pth"
+    torch.save({"format": "digits-checkpoint/1", "arch": "DigitCNN", "state_dict": numbered}, path)
+    loaded, _ = load_model(path)
+    assert torch.equal(loaded.features.conv2.weight, m.features.conv2.weight)
+    fresh = DigitCNN()
+    fresh.load_state_dict(numbered)  # also straight through load_state_dict (resuming an old run)
+    assert torch.equal(fresh.classifier.fc2.bias, m.classifier.fc2.bias)

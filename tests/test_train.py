@@ -72,3 +72,15 @@ def test_shipped_checkpoint_meets_the_target(shipped_checkpoint, mnist_test):
     assert acc >= 0.995
     assert json.dumps(meta["config"])  # plain values only
     assert torch.is_tensor(next(iter(meta["state_dict"].values())))
+
+
+def test_fit_trains_a_model_you_built(tmp_path):
+    from digitlib.models import MLP
+
+    wide = MLP(hidden=512)
+    cfg = TrainConfig(epochs=1, train_subset=2000, test_subset=500, out=str(tmp_path / "wide.pth"))
+    before = wide.net[1].weight.detach().clone()
+    result = fit(cfg, model=wide, progress=False, verbose=False)
+    assert result.model is wide and not torch.equal(before, wide.net[1].weight.detach())
+    assert result.best_accuracy > 0.5
+    assert load_checkpoint(cfg.out)["arch"] == "MLP"
