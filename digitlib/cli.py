@@ -18,7 +18,8 @@ def _train(args) -> int:
     from .train import check_output_path, fit, last_path, resume_config
 
     out = check_output_path(args.out) if args.out is not None else TRAINED_CHECKPOINT
-    given = {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr}
+    given = {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
+             "val_size": args.val_size}
     given = {k: v for k, v in given.items() if v is not None}
     if args.resume:
         cfg = resume_config(out)
@@ -42,7 +43,9 @@ def _train(args) -> int:
         else:
             print("\ninterrupted before the first epoch finished; nothing was saved", file=sys.stderr)
         return INTERRUPTED
-    print(f"test accuracy {result.best_accuracy:.2%} (best epoch {result.best_epoch} of {cfg.epochs}), "
+    best = next(r for r in result.history if r["epoch"] == result.best_epoch)
+    print(f"test accuracy {best['test_accuracy']:.2%} (best epoch {result.best_epoch} of {cfg.epochs}, "
+          f"chosen on the {'validation' if result.selected_on == 'val' else 'test'} set), "
           f"trained in {result.seconds / 60:.1f} min; saved {out}")
     return 0
 
@@ -183,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_number(int, 2, "a whole number of at least 2"))
     t.add_argument("--lr", type=_number(float, 0, "a positive number"))
     t.add_argument("--device", help="cpu, cuda or auto (default)")
+    t.add_argument("--val-size", type=_number(int, 0, "a whole number of at least 0"),
+                   help="hold out this many training digits to choose the best epoch (default 0: the test set "
+                        "chooses, as in the origin's recipe)")
     t.set_defaults(run=_train)
 
     model_help = "model file (default: your trained model if there is one, else the shipped one)"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import torch
 
 from .config import TrainConfig
@@ -54,6 +55,7 @@ def history(rows: list[dict], title: str = "Training"):
     a2.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
     for a in (a1, a2):
         a.legend()
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))  # there is no epoch 2.5
     fig.tight_layout()
     return fig
 
@@ -64,6 +66,8 @@ def curves(xs, series: dict[str, list[float]], xlabel: str, ylabel: str, title: 
     for name, ys in series.items():
         ax.plot(xs, ys, "o-", label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if all(float(x).is_integer() for x in xs):  # epochs and pixels are counted in whole numbers
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     fig.tight_layout()
     return fig
@@ -82,17 +86,19 @@ def filters(model):
 
 
 def feature_maps(stages: list[tuple[str, torch.Tensor]], channels: int = 8):
-    """One row per stage: its name, shape and the first few channels."""
-    fig, axes = plt.subplots(len(stages), channels, figsize=(channels * 1.1, len(stages) * 1.3), squeeze=False)
+    """One row per stage: its name, shape and the first few channels, on one colour scale per row."""
+    fig, axes = plt.subplots(len(stages), channels, figsize=(channels * 1.1 + 0.8, len(stages) * 1.3), squeeze=False,
+                             layout="constrained")  # room for the colour bars
     for row, (name, t) in enumerate(stages):
+        shown = t[0, :channels].detach().cpu().numpy()
         for c in range(channels):
             ax = axes[row, c]
             ax.axis("off")
             if c < t.shape[1]:
-                ax.imshow(t[0, c].detach().cpu(), cmap="viridis")
+                im = ax.imshow(shown[c], cmap="viridis", vmin=float(shown.min()), vmax=float(shown.max()))
+        fig.colorbar(im, ax=axes[row].tolist(), fraction=0.02, pad=0.01)
         axes[row, 0].set_title(f"{name} {tuple(t.shape[1:])}", fontsize=8, loc="left")
     fig.suptitle("Feature maps of one digit through the network")
-    fig.tight_layout()
     return fig
 
 
@@ -103,8 +109,8 @@ def confusion(cm: np.ndarray, title: str = "Confusion matrix (test set)"):
     im = ax.imshow(shown, cmap="Reds")
     for i in range(10):
         for j in range(10):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="gray" if i == j else "black")
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,  # white on dark cells
+                    color="gray" if i == j else ("white" if cm[i, j] > 0.5 * np.nanmax(shown) else "black"))
     ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title=title)
     fig.colorbar(im, ax=ax, label="mistakes")
     fig.tight_layout()

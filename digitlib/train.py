@@ -132,10 +132,24 @@ def evaluate(model: nn.Module, data: MNISTTensors, batch_size: int = 1000,
 class FitResult:
     model: nn.Module
     history: list[dict] = field(default_factory=list)
-    best_accuracy: float = 0.0
+    best_accuracy: float = 0.0   # on the set that picks the best epoch (selected_on)
     best_epoch: int = 0
+    selected_on: str = "test"
     checkpoint: Path | None = None
     seconds: float = 0.0
+
+
+def split_validation(train: MNISTTensors, size: int, seed: int) -> tuple[MNISTTensors, MNISTTensors | None]:
+    """(training set without the validation digits, validation set): `size` digits drawn at
+    random (seeded), or (train, None) when size is 0."""
+    if size == 0:
+        return train, None
+    if size > len(train) - 2:
+        raise DigitsError(f"val_size {size} leaves too few of the {len(train)} training digits to train on")
+    perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed + 1))
+    keep, held = perm[size:], perm[:size]
+    return (MNISTTensors(train.images[keep], train.labels[keep]),
+            MNISTTensors(train.images[held], train.labels[held]))
 
 
 def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: TrainConfig,
@@ -205,16 +219,18 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
 
     train = (train or load_mnist(True)).subset(cfg.train_subset, seed=cfg.seed)
     test = (test or load_mnist(False)).subset(cfg.test_subset, seed=cfg.seed)
+    train, val = split_validation(train, cfg.val_size, cfg.seed)
     # Keep the whole set on the device: on a GPU this removes every host-to-device copy.
     train = MNISTTensors(train.images.to(device), train.labels.to(device))
     test = MNISTTensors(test.images.to(device), test.labels.to(device))
+    pick = "val" if val is not None else "test"
 
     torch.manual_seed(cfg.seed)  # weight init and dropout
     gen = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = (model if model is not None else build_model(cfg.arch)).to(device, memory_format=memory_format)
     optimizer, scheduler = make_optimizer(model.parameters(), cfg)
-    result = FitResult(model=model, checkpoint=out)
+    result = FitResult(model=model, checkpoint=out, selected_on=pick)
     start_epoch = 1
 
     if resume:
@@ -244,23 +260,27 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
         scheduler.step()
 
         metrics = evaluate(model, test, device=device)
-        row = {"epoch": epoch, "lr": lr, **row, "test_loss": metrics["loss"],
-               "test_accuracy": metrics["accuracy"], "seconds": time.perf_counter() - t0}
+        row = {"epoch": epoch, "lr": lr, **row, "test_loss": metrics["loss"], "test_accuracy": metrics["accuracy"]}
+        if val is not None:
+            held = evaluate(model, val, device=device)
+            row.update(val_loss=held["loss"], val_accuracy=held["accuracy"])
+        row["seconds"] = time.perf_counter() - t0
         result.history.append(row)
-        improved = row["test_accuracy"] > result.best_accuracy
+        improved = row[f"{pick}_accuracy"] > result.best_accuracy
         if improved:
-            result.best_accuracy, result.best_epoch = row["test_accuracy"], epoch
+            result.best_accuracy, result.best_epoch = row[f"{pick}_accuracy"], epoch
             save_checkpoint(out, model, cfg.arch, config=cfg.as_dict(), epoch=epoch,
                             test_accuracy=row["test_accuracy"], history=result.history)
         _save_last(cfg, model, optimizer, scheduler, gen, result, epoch)
+        val_text = f"  |  val acc {row['val_accuracy']:.2%}" if val is not None else ""
         msg = (f"epoch {epoch:>2}/{cfg.epochs}  lr {lr:.4g}  train loss {row['train_loss']:.4f} "
                f"acc {row['train_accuracy']:.2%}  |  test loss {row['test_loss']:.4f} "
-               f"acc {row['test_accuracy']:.2%}  {row['seconds']:.1f}s{'  * best, saved' if improved else ''}")
+               f"acc {row['test_accuracy']:.2%}{val_text}  {row['seconds']:.1f}s{'  * best, saved' if improved else ''}")
         if verbose:
             tqdm.write(msg) if progress else print(msg)
 
     result.seconds = time.perf_counter() - began
-    say(f"best test accuracy {result.best_accuracy:.2%} at epoch {result.best_epoch}, "
+    say(f"best {pick} accuracy {result.best_accuracy:.2%} at epoch {result.best_epoch}, "
         f"saved to {out} ({result.seconds:.0f}s)")
     return result
 

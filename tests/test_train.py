@@ -84,3 +84,16 @@ def test_fit_trains_a_model_you_built(tmp_path):
     assert result.model is wide and not torch.equal(before, wide.net[1].weight.detach())
     assert result.best_accuracy > 0.5
     assert load_checkpoint(cfg.out)["arch"] == "MLP"
+
+
+def test_a_validation_split_chooses_the_best_epoch_not_the_test_set(tmp_path):
+    cfg = TrainConfig(epochs=3, val_size=500, out=str(tmp_path / "v.pth"), step_size=1, **SMALL)
+    result = fit(cfg, progress=False, verbose=False)
+    assert result.selected_on == "val"
+    vals = [r["val_accuracy"] for r in result.history]
+    assert result.best_epoch == 1 + vals.index(max(vals)) and result.best_accuracy == max(vals)
+    saved = load_checkpoint(cfg.out)
+    assert saved["epoch"] == result.best_epoch
+    assert saved["test_accuracy"] == result.history[result.best_epoch - 1]["test_accuracy"]
+    with pytest.raises(DigitsError, match="leaves too few"):
+        fit(TrainConfig(epochs=1, val_size=1999, out=str(tmp_path / "w.pth"), **SMALL), progress=False, verbose=False)
