@@ -104,7 +104,7 @@ def _git(*args, cwd):
 
 def test_no_readme_command_modifies_a_tracked_file(tmp_path):
     """A copy of the project's tracked files, then the README's commands in it (train in its fast
-    form, evaluate, predict, the drawn-digit bench): git must see no change."""
+    form, evaluate, predict, finetune, the drawn-digit bench): git must see no change."""
     if not shutil.which("git") or not (ROOT / ".git").exists():
         pytest.skip("needs git and a checkout")
     copy = tmp_path / "project"
@@ -122,6 +122,7 @@ def test_no_readme_command_modifies_a_tracked_file(tmp_path):
     for cmd in (["-m", "digitlib", "train", "--fast", "--epochs", "1"],
                 ["-m", "digitlib", "evaluate", "--subset", "500"],
                 ["-m", "digitlib", "predict", "docs/gui.png"],
+                ["-m", "digitlib", "finetune", "samples/writers/eve", "--epochs", "1"],
                 ["bench/drawn_digits.py", "--n", "20"]):
         r = subprocess.run([sys.executable, *cmd], cwd=copy, env=env, capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, (cmd, r.stderr[-2000:])
@@ -130,3 +131,4 @@ def test_no_readme_command_modifies_a_tracked_file(tmp_path):
     assert _git("status", "--porcelain", "--untracked-files=no", cwd=copy) == ""
     assert (copy / SHIPPED_CHECKPOINT.relative_to(ROOT)).read_bytes() == shipped
     assert (copy / "checkpoints" / "mnist_cnn_best.pth").is_file()  # training wrote where git ignores
+    assert (copy / "checkpoints" / "mnist_cnn_finetuned.pth").is_file()  # and so did finetune
