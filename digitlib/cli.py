@@ -148,8 +148,7 @@ def _predict(args) -> int:
             print(f"{name}: nothing drawn")
         else:
             top = ", ".join(f"{d}: {p:.1%}" for d, p in pred.top(3))
-            verdict = f"{pred.confidence:.1%} sure" if pred.sure else "not sure this is a digit"
-            print(f"{name}: {pred.digit} ({verdict}; {top})")
+            print(f"{name}: {pred.digit} ({pred.verdict.lower()}; {top})")
     return status
 
 

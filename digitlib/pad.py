@@ -151,10 +151,9 @@ class DrawingPad:
             self._show("Nothing drawn yet")
         else:
             colour = "inherit" if p.sure else "#999"
-            verdict = f"{p.confidence:.1%} sure" if p.sure else "Not sure this is a digit"
             self._show(f'<span class="digits-prediction" data-digit="{p.digit}" data-sure="{str(p.sure).lower()}" '
                        f'style="display:block;font-size:64px;line-height:1.2;font-weight:bold;color:{colour}">'
-                       f'{p.digit}</span><span class="digits-verdict">{verdict}</span>', raw=True)
+                       f'{p.digit}</span><span class="digits-verdict">{p.verdict}</span>', raw=True)
         self._refresh()
         return p
 

@@ -24,6 +24,11 @@ class Prediction:
         order = sorted(range(10), key=lambda d: -self.probs[d])
         return [(d, self.probs[d]) for d in order[:k]]
 
+    @property
+    def verdict(self) -> str:
+        """What the window, the pad and the CLI say about it: how sure, or not sure at all."""
+        return f"{self.confidence:.1%} sure" if self.sure else "Not sure this is a digit"
+
     def as_dict(self) -> dict:
         return {"digit": self.digit, "sure": self.sure, "confidence": self.confidence, "probs": self.probs}
 

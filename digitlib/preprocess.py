@@ -229,3 +229,9 @@ def _blank(steps: dict, inverted: bool) -> Preprocessed:
     empty = np.zeros((FIELD, FIELD), dtype=np.float32)
     steps["centered"] = empty
     return Preprocessed(tensor=None, image28=empty, blank=True, inverted=inverted, steps=steps)
+
+
+def to_tensors(images) -> torch.Tensor:
+    """Many pictures as model inputs before normalisation: (N, 1, 28, 28) in [0, 1], one per
+    picture in order (a blank one is all zeros), so labels given alongside stay aligned."""
+    return torch.from_numpy(np.stack([preprocess(image).image28 for image in images]))[:, None]

@@ -9,32 +9,26 @@ the model should not be trusted on. The threshold travels in the checkpoint.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .augment import random_affine
+from .config import TrainConfig
 from .data import MNISTTensors, load_mnist, normalize
-from .preprocess import preprocess
+from .preprocess import to_tensors
 
 VALIDATION = slice(50000, 60000)  # MNIST training digits kept for choosing the threshold
 
 
-def to_tensors(images) -> torch.Tensor:
-    """Pictures through the drawing preprocessing to (N, 1, 28, 28) in [0, 1]; blank ones dropped."""
-    pre = [preprocess(im) for im in images]
-    return torch.from_numpy(np.stack([p.image28 for p in pre if not p.blank]))[:, None]
-
-
-@torch.no_grad()
-def top_probability(model, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+def top_probability(model, images: torch.Tensor) -> torch.Tensor:
     """The largest softmax probability of each image (N,) in [0, 1] (images in [0, 1])."""
-    model.eval()
-    return torch.cat([torch.softmax(model(normalize(images[i:i + batch_size])), 1).amax(1)
-                      for i in range(0, len(images), batch_size)])
+    from .analysis import predict_probs
+
+    unlabelled = MNISTTensors(images, torch.zeros(len(images), dtype=torch.long))
+    return predict_probs(model, unlabelled).amax(1)
 
 
 def choose_threshold(model, digits: torch.Tensor, flag_rate: float) -> float:
@@ -56,12 +50,15 @@ def outlier_exposure(model, outliers: torch.Tensor, cfg: ExposureConfig | None =
     outliers (N, 1, 28, 28), one outlier batch per digit batch."""
     from tqdm.auto import tqdm
 
+    from .train import make_optimizer
+
     cfg = cfg or ExposureConfig()
+    recipe = replace(TrainConfig(), lr=cfg.lr)  # the reference's augmentation, momentum, weight decay
     train = load_mnist(True)
     digits = MNISTTensors(train.images[:VALIDATION.start], train.labels[:VALIDATION.start])
     gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=1e-4)
+    optimizer, _ = make_optimizer(model.parameters(), recipe)
     for epoch in range(cfg.epochs):
         model.train()
         for m in model.modules():  # BatchNorm keeps the digits' statistics: half of each batch is not digits
@@ -73,7 +70,8 @@ def outlier_exposure(model, outliers: torch.Tensor, cfg: ExposureConfig | None =
             idx = perm[i:i + cfg.batch_size]
             out_idx = torch.randint(len(outliers), (cfg.batch_size,), generator=gen)
             x = torch.cat([digits.images[idx], outliers[out_idx]])
-            x = normalize(random_affine(x, 15.0, 0.1, generator=gen)).contiguous(memory_format=torch.channels_last)
+            x = random_affine(x, recipe.degrees, recipe.translate, generator=gen)  # bilinear, as the check was built
+            x = normalize(x).contiguous(memory_format=torch.channels_last)
             logits = model(x)
             n = len(idx)
             loss = F.cross_entropy(logits[:n], digits.labels[idx])

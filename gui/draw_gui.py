@@ -190,7 +190,7 @@ class App:
             self.confidence_label.config(text=HINT if p is None else "Nothing drawn yet")
         else:  # a digit the model is not sure of is still shown, greyed
             self.digit_label.config(text=str(p.digit), foreground="black" if p.sure else "#999")
-            self.confidence_label.config(text=f"{p.confidence:.1%} sure" if p.sure else "Not sure this is a digit")
+            self.confidence_label.config(text=p.verdict)
         shown = p if p is not None and p.digit is not None else None
         # keep references to the PhotoImages, or Tk drops them
         self.bars_image = ImageTk.PhotoImage(view.bars(shown))
