@@ -36,9 +36,9 @@ wheelhouse:
 train: venv
 	$(PY) -m digitlib train
 
-# Everything: library, CLI, GUI on a virtual display, notebook pad in Chromium, all notebooks.
+# Everything: library, CLI, GUI on a virtual display, notebook pad in Chromium, all notebooks and their solutions.
 test: venv system-deps
-	DIGITS_FAST=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	DIGITS_FAST=1 $(PY) -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider
 
 # The library and CLI only: no display, no browser, no notebooks.
 test-fast: venv

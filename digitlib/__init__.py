@@ -7,9 +7,9 @@ from importlib import import_module
 
 _HOMES = {
     "SHIPPED_CHECKPOINT": "config", "TRAINED_CHECKPOINT": "config", "TrainConfig": "config",
-    "default_model": "config", "fast_mode": "config",
+    "default_model": "config", "fast_mode": "config", "RECIPES": "config",
     "MNIST_MEAN": "data", "MNIST_STD": "data", "load_mnist": "data", "normalize": "data",
-    "DigitsError": "errors", "MLP": "models", "DigitCNN": "models", "build_model": "models",
+    "DigitsError": "errors", "MLP": "models", "DigitCNN": "models", "SpeedCNN": "models", "build_model": "models",
 }
 __version__ = "0.1.0"
 __all__ = [*_HOMES, "__version__"]

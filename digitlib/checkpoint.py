@@ -9,8 +9,9 @@ import pickle
 import warnings
 from pathlib import Path
 
+from importlib.metadata import version
+
 import torch
-import torchvision
 from torch import nn
 
 from .atomic import write_atomically
@@ -31,7 +32,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, arch: str, **meta) -> Pa
         "arch": arch,
         "state_dict": state,
         "normalization": {"mean": MNIST_MEAN, "std": MNIST_STD},
-        "versions": {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__)},
+        "versions": {"torch": str(torch.__version__), "torchvision": version("torchvision")},
         **meta,
     }
     try:

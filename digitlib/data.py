@@ -143,11 +143,24 @@ class MNISTTensors:
         return MNISTTensors(self.images[idx], self.labels[idx])
 
 
+def read_idx(path: Path) -> torch.Tensor:
+    """An idx file (LeCun's format): 0, 0, type 0x08 (unsigned bytes), the number of dimensions,
+    each dimension as a big-endian int32, then the bytes. We read it ourselves rather than through
+    torchvision.datasets.MNIST only because importing torchvision takes 1.5 s here, a fortieth
+    of the speed recipe's minute; tests check both give the same tensors."""
+    data = path.read_bytes()
+    if data[:3] != b"\x00\x00\x08":
+        raise DigitsError(f"{path} is not an idx file of bytes")
+    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(data[3])]
+    return torch.frombuffer(bytearray(data[4 + 4 * len(shape):]), dtype=torch.uint8).reshape(shape)
+
+
 def load_mnist(train: bool = True, root: Path | str | None = None) -> MNISTTensors:
-    """The whole split as tensors (torchvision reads the idx files; we skip its per-sample path)."""
-    ds = mnist_dataset(train, root)
-    images = ds.data.unsqueeze(1).float().div_(255.0)
-    return MNISTTensors(images, ds.targets.clone())
+    """The whole split as tensors: images (N, 1, 28, 28) in [0, 1], labels int64."""
+    raw = prepare_mnist(root) / "MNIST" / "raw"
+    prefix = "train" if train else "t10k"
+    images = read_idx(raw / f"{prefix}-images-idx3-ubyte").unsqueeze(1).float().div_(255.0)
+    return MNISTTensors(images, read_idx(raw / f"{prefix}-labels-idx1-ubyte").long())
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:

@@ -26,18 +26,23 @@ def gallery(images, titles=None, ncols: int = 10, title: str = "", size: float =
     return fig
 
 
-def lr_schedule(cfg: TrainConfig | None = None):
+def lr_schedule(cfg: TrainConfig | None = None, steps_per_epoch: int = 100):
     cfg = cfg or TrainConfig()
-    opt, sched = make_optimizer([torch.zeros(1, requires_grad=True)], cfg)  # the schedule fit() uses
-    lrs = []
-    for _ in range(cfg.epochs):
+    # the schedule fit() uses, stepped as fit() steps it: StepLR each epoch, one-cycle each batch
+    opt, sched = make_optimizer([torch.zeros(1, requires_grad=True)], cfg, steps_per_epoch)
+    per_epoch = 1 if cfg.schedule == "step" else steps_per_epoch
+    xs, lrs = [], []
+    for i in range(cfg.epochs * per_epoch):
+        xs.append(1 + i / per_epoch)
         lrs.append(opt.param_groups[0]["lr"])
         opt.step()
         sched.step()
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.step(range(1, cfg.epochs + 1), lrs, where="post")
-    ax.set(yscale="log", xlabel="epoch", ylabel="learning rate",
-           title=f"StepLR: x{cfg.gamma} every {cfg.step_size} epochs")
+    ax.step(xs, lrs, where="post")
+    title = (f"StepLR: x{cfg.gamma} every {cfg.step_size} epochs" if cfg.schedule == "step" else
+             f"one-cycle: up to {cfg.lr:g} over {cfg.warmup:.0%} of the run, then down to ~0")
+    ax.set(yscale="log", xlabel="epoch", ylabel="learning rate", title=title)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     return fig
 
@@ -163,5 +168,35 @@ def before_after(rows: dict[str, tuple[float, float]], title: str = "Before and 
     low = min(100 * min(v) for v in rows.values())
     ax.set(xticks=x, xticklabels=list(rows), ylabel="accuracy (%)", ylim=(max(0, low - 10), 101), title=title)
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_against_time(runs: dict[str, list[dict]], goal: float = 0.995):
+    """Test accuracy at the end of each epoch against the training seconds so far, one line a run."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    for name, history in runs.items():
+        seconds = np.cumsum([r["seconds"] for r in history])
+        ax.plot(seconds, [100 * r["test_accuracy"] for r in history], "o-", label=name)
+    ax.axhline(100 * goal, color="grey", ls="--", lw=1)
+    ax.set(xlabel="training seconds (test measured after each epoch)", ylabel="test accuracy (%)",
+           title="The race: accuracy against the clock")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def layer_times(by_model: dict[str, list[dict]]):
+    """Forward and backward milliseconds per layer (digitlib.speed.layer_times), one panel a model."""
+    fig, axes = plt.subplots(1, len(by_model), figsize=(6 * len(by_model), 3.6), sharex=True)
+    for ax, (name, rows) in zip(np.atleast_1d(axes), by_model.items()):
+        labels = [r["layer"].split(".")[1] for r in rows]
+        fwd, bwd = [r["forward_ms"] for r in rows], [r["backward_ms"] for r in rows]
+        y = np.arange(len(rows))
+        ax.barh(y, fwd, color="#4a90d9", label="forward")
+        ax.barh(y, bwd, left=fwd, color="#e8a33d", label="backward")
+        ax.set(yticks=y, yticklabels=labels, xlabel="ms per batch", title=f"{name}: {sum(fwd) + sum(bwd):.0f} ms a batch")
+        ax.invert_yaxis()
+        ax.legend(loc="lower right")
     fig.tight_layout()
     return fig

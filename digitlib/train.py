@@ -2,7 +2,8 @@
 
 The data sit in memory as one tensor; each step slices a batch, augments it on tensors,
 normalises it and takes an SGD step. After every epoch we measure the test set and keep
-the best model; a "last" checkpoint after every epoch makes ``--resume`` possible.
+the best model (or, with keep="last", simply the latest); a "last" checkpoint after every
+epoch makes ``--resume`` possible.
 """
 from __future__ import annotations
 
@@ -23,24 +24,9 @@ from .augment import random_affine
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import MNISTTensors, load_mnist, normalize
+from .device import keep_freed_memory, pick_device
 from .errors import DigitsError
 from .models import build_model
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """"auto" picks CUDA when present; a device that does not exist here is a one-line error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise DigitsError(f"unknown device {name!r}: use cpu, cuda or auto") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DigitsError(f"device {name!r} asked for, but this machine has no CUDA GPU PyTorch can use; "
-                          f"use --device cpu (or auto)")
-    if device.type not in ("cpu", "cuda"):
-        raise DigitsError(f"device {name!r} is not supported here: use cpu, cuda or auto")
-    return device
 
 
 def last_path(best_path: str | Path) -> Path:
@@ -101,14 +87,27 @@ def exclusive(path: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def make_optimizer(params, cfg: TrainConfig):
-    """The recipe's SGD and its StepLR schedule, built in this one place."""
-    optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
+def make_optimizer(params, cfg: TrainConfig, steps_per_epoch: int | None = None):
+    """The recipe's SGD and its schedule, built in this one place. StepLR is stepped once an
+    epoch; one-cycle once a batch, so it needs to know how many batches an epoch has."""
+    optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                                weight_decay=cfg.weight_decay)
+    if cfg.schedule == "step":
+        return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
+    if not steps_per_epoch:
+        raise ValueError("the one-cycle schedule needs steps_per_epoch")
+    return optimizer, torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, pct_start=cfg.warmup,
+        anneal_strategy="linear", cycle_momentum=False, div_factor=10, final_div_factor=100)
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """How many batches train_one_epoch takes from n_train digits (a last batch of one is skipped)."""
+    return sum(1 for i in range(0, n_train - 1, batch_size) if min(batch_size, n_train - i) >= 2)
 
 
 @torch.no_grad()
-def batched_logits(model: nn.Module, data: MNISTTensors, batch_size: int = 1000,
+def batched_logits(model: nn.Module, data: MNISTTensors, batch_size: int = 256,
                    device: torch.device | str | None = None):
     """Yield (logits, labels) batch by batch, the model in eval mode, inputs normalised as in training."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
@@ -118,7 +117,7 @@ def batched_logits(model: nn.Module, data: MNISTTensors, batch_size: int = 1000,
         yield model(x.contiguous(memory_format=torch.channels_last)), data.labels[i:i + batch_size].to(device)
 
 
-def evaluate(model: nn.Module, data: MNISTTensors, batch_size: int = 1000,
+def evaluate(model: nn.Module, data: MNISTTensors, batch_size: int = 256,
              device: torch.device | str | None = None) -> dict:
     """Mean cross-entropy loss and accuracy (0..1) of model on data."""
     total_loss, correct = 0.0, 0
@@ -153,9 +152,11 @@ def split_validation(train: MNISTTensors, size: int, seed: int) -> tuple[MNISTTe
 
 
 def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: TrainConfig,
-                    gen: torch.Generator, progress: bool = True, desc: str = "epoch") -> dict:
+                    gen: torch.Generator, progress: bool = True, desc: str = "epoch",
+                    batch_scheduler=None) -> dict:
     """One pass over the shuffled training set: slice a batch, augment, normalise, forward,
-    loss, backward, step. Returns the epoch's mean loss and accuracy on what it trained on."""
+    loss, backward, step. Returns the epoch's mean loss and accuracy on what it trained on.
+    A batch_scheduler (one-cycle) moves the learning rate after every step."""
     device = train.images.device
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model.train()
@@ -174,12 +175,14 @@ def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: Train
             x = random_affine(x, cfg.degrees, cfg.translate, generator=gen, mode=cfg.interpolation)
         x = normalize(x).contiguous(memory_format=memory_format)
         logits = model(x)
-        loss = F.cross_entropy(logits, y)
+        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
         if step % 50 == 0 and not math.isfinite(loss.item()):  # a check now and then costs nothing
             raise Diverged(loss.item())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
         loss_sum += loss.detach() * len(idx)
         correct += (logits.argmax(1) == y).sum()
     train_loss = loss_sum.item() / n
@@ -216,6 +219,8 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
 def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -> FitResult:
     say = print if verbose else (lambda *a, **k: None)
     say(f"training {cfg.arch} on {device}, config:\n{cfg.describe()}")
+    if device.type == "cpu":
+        keep_freed_memory()
 
     train = (train or load_mnist(True)).subset(cfg.train_subset, seed=cfg.seed)
     test = (test or load_mnist(False)).subset(cfg.test_subset, seed=cfg.seed)
@@ -229,7 +234,10 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
     gen = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = (model if model is not None else build_model(cfg.arch)).to(device, memory_format=memory_format)
-    optimizer, scheduler = make_optimizer(model.parameters(), cfg)
+    optimizer, scheduler = make_optimizer(model.parameters(), cfg, steps_per_epoch(len(train), cfg.batch_size))
+    per_batch = cfg.schedule == "onecycle"
+    if cfg.keep == "last":
+        pick = "last"
     result = FitResult(model=model, checkpoint=out, selected_on=pick)
     start_epoch = 1
 
@@ -252,12 +260,14 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
         t0 = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         try:
-            row = train_one_epoch(model, train, optimizer, cfg, gen, progress, desc=f"epoch {epoch}")
+            row = train_one_epoch(model, train, optimizer, cfg, gen, progress, desc=f"epoch {epoch}",
+                                  batch_scheduler=scheduler if per_batch else None)
         except Diverged as e:
             kept = f"; {out} still holds epoch {result.best_epoch}" if result.best_epoch else ""
             raise DigitsError(f"training diverged in epoch {epoch}: the loss became {e.args[0]} "
                               f"(learning rate {lr:g} too high?); nothing from it was saved{kept}") from None
-        scheduler.step()
+        if not per_batch:
+            scheduler.step()
 
         metrics = evaluate(model, test, device=device)
         row = {"epoch": epoch, "lr": lr, **row, "test_loss": metrics["loss"], "test_accuracy": metrics["accuracy"]}
@@ -266,22 +276,31 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
             row.update(val_loss=held["loss"], val_accuracy=held["accuracy"])
         row["seconds"] = time.perf_counter() - t0
         result.history.append(row)
-        improved = row[f"{pick}_accuracy"] > result.best_accuracy
+        if pick == "last":  # every epoch replaces the saved model: no set chooses anything
+            improved, score = True, row.get("val_accuracy", row["test_accuracy"])
+        else:
+            score = row[f"{pick}_accuracy"]
+            improved = score > result.best_accuracy
         if improved:
-            result.best_accuracy, result.best_epoch = row[f"{pick}_accuracy"], epoch
+            result.best_accuracy, result.best_epoch = score, epoch
             save_checkpoint(out, model, cfg.arch, config=cfg.as_dict(), epoch=epoch,
                             test_accuracy=row["test_accuracy"], history=result.history)
         _save_last(cfg, model, optimizer, scheduler, gen, result, epoch)
         val_text = f"  |  val acc {row['val_accuracy']:.2%}" if val is not None else ""
         msg = (f"epoch {epoch:>2}/{cfg.epochs}  lr {lr:.4g}  train loss {row['train_loss']:.4f} "
                f"acc {row['train_accuracy']:.2%}  |  test loss {row['test_loss']:.4f} "
-               f"acc {row['test_accuracy']:.2%}{val_text}  {row['seconds']:.1f}s{'  * best, saved' if improved else ''}")
+               f"acc {row['test_accuracy']:.2%}{val_text}  {row['seconds']:.1f}s"
+               f"{('  saved' if pick == 'last' else '  * best, saved') if improved else ''}")
         if verbose:
             tqdm.write(msg) if progress else print(msg)
 
     result.seconds = time.perf_counter() - began
-    say(f"best {pick} accuracy {result.best_accuracy:.2%} at epoch {result.best_epoch}, "
-        f"saved to {out} ({result.seconds:.0f}s)")
+    if pick == "last":
+        say(f"final model (epoch {result.best_epoch}, chosen by no set): test accuracy "
+            f"{result.history[-1]['test_accuracy']:.2%}, saved to {out} ({result.seconds:.0f}s)")
+    else:
+        say(f"best {pick} accuracy {result.best_accuracy:.2%} at epoch {result.best_epoch}, "
+            f"saved to {out} ({result.seconds:.0f}s)")
     return result
 
 

@@ -62,8 +62,9 @@ def feature_maps(stages: dict[str, torch.Tensor], top: int = 3) -> Image.Image:
     """The feature maps after conv1 and conv2 (each after ReLU and max pooling) of one drawing,
     each layer labelled with its shape, the `top` channels that fired most framed and named."""
     panels = []
-    for name, layer, cols, cell in (("pool1", "conv1", 8, 39), ("pool2", "conv2", 12, 25)):
-        maps = stages[name][0]
+    for k, layer, cols, cell in ((1, "conv1", 8, 39), (2, "conv2", 12, 25)):
+        # the block's output: after pool (DigitCNN: conv, BN, ReLU, pool) or ReLU (SpeedCNN pools first)
+        maps = stages[[n for n in stages if n in (f"pool{k}", f"relu{k}")][-1]][0]
         c, h, w = maps.shape
         strongest = maps.mean(dim=(1, 2)).argsort(descending=True)[:top].tolist()
         grid = _grid(maps, cols, cell, strongest)

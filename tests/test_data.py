@@ -27,6 +27,22 @@ def test_torchvision_dataset_layout_works_offline():
     assert img.size == (28, 28) and label == 7
 
 
+@pytest.mark.parametrize("train", [True, False])
+def test_our_idx_reader_gives_what_torchvision_reads(train):
+    ours, theirs = load_mnist(train), mnist_dataset(train)
+    assert torch.equal(ours.labels, theirs.targets)
+    assert torch.equal(ours.images, theirs.data.unsqueeze(1).float().div(255))
+
+
+def test_a_file_that_is_not_idx_is_one_line(tmp_path):
+    from digitlib.data import read_idx
+
+    bad = tmp_path / "x"
+    bad.write_bytes(b"PNG not idx")
+    with pytest.raises(DigitsError, match="not an idx file"):
+        read_idx(bad)
+
+
 def _copy_data(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)

@@ -119,7 +119,8 @@ def test_no_readme_command_modifies_a_tracked_file(tmp_path):
     shipped = (copy / SHIPPED_CHECKPOINT.relative_to(ROOT)).read_bytes()
     env = {**{k: v for k, v in os.environ.items() if k != "DIGITS_DATA"}, "PYTHONPATH": str(copy)}
     said = ""
-    for cmd in (["-m", "digitlib", "train", "--fast", "--epochs", "1"],
+    for cmd in (["-m", "digitlib", "train", "--recipe", "speed", "--fast", "--epochs", "1"],
+                ["-m", "digitlib", "train", "--fast", "--epochs", "1"],
                 ["-m", "digitlib", "evaluate", "--subset", "500"],
                 ["-m", "digitlib", "predict", "docs/gui.png"],
                 ["-m", "digitlib", "finetune", "samples/writers/eve", "--epochs", "1"],
@@ -132,3 +133,4 @@ def test_no_readme_command_modifies_a_tracked_file(tmp_path):
     assert (copy / SHIPPED_CHECKPOINT.relative_to(ROOT)).read_bytes() == shipped
     assert (copy / "checkpoints" / "mnist_cnn_best.pth").is_file()  # training wrote where git ignores
     assert (copy / "checkpoints" / "mnist_cnn_finetuned.pth").is_file()  # and so did finetune
+    assert (copy / "checkpoints" / "mnist_cnn_speed.pth").is_file()  # and the speed recipe, beside them

@@ -1,0 +1,134 @@
+"""How fast can it learn? The measuring tools of notebook 08 and bench/speedrun.py: the speed
+recipe's ablation, where a training step's time goes layer by layer, and the arithmetic limit
+of the machine (FLOPs per image against what the CPU can do)."""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import RECIPES, TrainConfig
+from .models import SpeedCNN
+
+# Each of the speed recipe's ingredients, taken away in turn: (what it becomes, how).
+# A change of network is a function returning the model; a change of recipe, the fields to replace.
+ABLATIONS = {
+    "speed recipe (all ingredients)": {},
+    "BatchNorm+ReLU before pooling (the reference's order)": {"model": lambda: SpeedCNN(pool_first=False)},
+    "conv2 with 36 maps (the reference's)": {"model": lambda: SpeedCNN(conv2=36)},
+    "dropout 0.5 (the reference's)": {"model": lambda: SpeedCNN(dropout=0.5)},
+    "StepLR at lr 0.01 (the reference's schedule)": {"schedule": "step", "lr": 0.01, "nesterov": False},
+    "rotations of ±15° (the reference's)": {"degrees": 15.0},
+    "batch 64 (the reference's)": {"batch_size": 64},
+}
+
+
+def ablation(names=None, seeds=(0,), **overrides) -> list[dict]:
+    """Train the speed recipe with each ingredient of `names` removed, once per seed.
+
+    overrides go into every run's TrainConfig (e.g. train_subset, epochs, val_size, out);
+    returns one row per run: variant, seed, seconds, validation and test accuracy."""
+    from .train import fit
+
+    rows = []
+    for name in names or ABLATIONS:
+        change = dict(ABLATIONS[name])
+        make_model = change.pop("model", None)
+        for seed in seeds:
+            cfg = replace(RECIPES["speed"], **change, **overrides, seed=seed)
+            result = fit(cfg, model=make_model() if make_model else None, progress=False, verbose=False)
+            last = result.history[-1]
+            rows.append({"variant": name, "seed": seed, "seconds": sum(r["seconds"] for r in result.history),
+                         "val_accuracy": last.get("val_accuracy"), "test_accuracy": last["test_accuracy"]})
+    return rows
+
+
+def layer_times(model: nn.Module, batch_size: int = 128, repeats: int = 20) -> list[dict]:
+    """Milliseconds of forward and backward per layer for one training batch (median of repeats).
+
+    Each layer runs alone on the input it sees in the network, so the backward time is that
+    layer's own share (its gradient for its input and its weights)."""
+    model = model.train().to(memory_format=torch.channels_last)
+    x = torch.randn(batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    layers = [(f"features.{n}", m) for n, m in model.features.named_children()] + \
+             [(f"classifier.{n}", m) for n, m in model.classifier.named_children()]
+    rows = []
+    for name, layer in layers:
+        x = x.detach().requires_grad_(name != "features.conv1")  # the picture itself needs no gradient
+        fwd, bwd = [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            y = layer(x)
+            t1 = time.perf_counter()
+            y.backward(torch.ones_like(y))
+            t2 = time.perf_counter()
+            fwd.append(t1 - t0)
+            bwd.append(t2 - t1)
+        rows.append({"layer": name, "forward_ms": 1000 * sorted(fwd)[repeats // 2],
+                     "backward_ms": 1000 * sorted(bwd)[repeats // 2], "output": tuple(y.shape[1:])})
+        x = y
+    return rows
+
+
+def flops_per_image(model: nn.Module) -> int:
+    """Multiply-adds x 2 of one forward pass through the convolutions and linear layers (the
+    rest, BatchNorm, ReLU, pooling, is a few operations per number and is left out)."""
+    total = []
+
+    def count(module, inputs, output):
+        if isinstance(module, nn.Conv2d):
+            per_output = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            total.append(output[0].numel() * per_output * 2)
+        elif isinstance(module, nn.Linear):
+            total.append(module.in_features * module.out_features * 2)
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 1, 28, 28))
+    for h in hooks:
+        h.remove()
+    return sum(total)
+
+
+def matmul_gflops(size: int = 1024, seconds: float = 1.0) -> float:
+    """What this CPU does at its best: a large float32 matrix product, in billions of FLOPs per
+    second. A practical peak (the datasheet's is higher still), measured, not assumed."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm up
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        n += 1
+    return 2 * size ** 3 * n / (time.perf_counter() - t0) / 1e9
+
+
+def training_images_per_second(model: nn.Module, cfg: TrainConfig | None = None, steps: int = 30) -> float:
+    """Training steps on ready-made random batches: the network's own speed, data aside."""
+    cfg = cfg or RECIPES["speed"]
+    model = model.train().to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    x = torch.randn(cfg.batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (cfg.batch_size,))
+    for i in range(steps + 5):
+        if i == 5:
+            t0 = time.perf_counter()  # the first steps set things up
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return steps * cfg.batch_size / (time.perf_counter() - t0)
+
+
+def interleaved_speeds(variants: dict, rounds: int = 4, steps: int = 60) -> dict[str, float]:
+    """Median training images/s of each (model maker, TrainConfig) variant, measured in turns, so
+    that a slow minute of a shared machine hits every variant alike (runs timed one after another
+    drift by more than the differences measured)."""
+    import statistics
+
+    seen = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (make_model, cfg) in variants.items():
+            seen[name].append(training_images_per_second(make_model(), cfg, steps))
+    return {name: statistics.median(v) for name, v in seen.items()}

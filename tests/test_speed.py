@@ -1,0 +1,155 @@
+"""The speed recipe: its network, its one-cycle schedule, keeping the last model (the test set
+chooses nothing), the CLI, resuming, and its checkpoint working wherever a model is used."""
+from dataclasses import replace
+
+import pytest
+import torch
+
+from digitlib.checkpoint import load_checkpoint
+from digitlib.cli import main
+from digitlib.config import RECIPES, TrainConfig
+from digitlib.models import SpeedCNN, build_model
+from digitlib.train import fit, last_path, make_optimizer, steps_per_epoch, train_one_epoch
+from digitlib.data import MNISTTensors
+
+from .test_resume import interrupt_in_epoch
+
+
+def test_speed_network_pools_before_normalising_and_reads_digits_shape():
+    model = SpeedCNN()
+    names = [n for n, _ in model.features.named_children()]
+    assert names == ["conv1", "pool1", "bn1", "relu1", "conv2", "pool2", "bn2", "relu2"]
+    assert model.features.bn1.num_features == 24 and model.features.conv2.out_channels == 48
+    assert model.classifier.fc1.in_features == 48 * 5 * 5
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    # the ablation's variant: same layers, the reference's order
+    plain = [n for n, _ in SpeedCNN(pool_first=False).features.named_children()]
+    assert plain[:4] == ["conv1", "bn1", "relu1", "pool1"]
+    assert isinstance(build_model("SpeedCNN"), SpeedCNN)
+
+
+def test_recipes_are_valid_and_the_reference_is_the_default():
+    assert RECIPES["reference"] == TrainConfig()
+    speed = RECIPES["speed"].validate()
+    assert (speed.arch, speed.schedule, speed.keep, speed.recipe) == ("SpeedCNN", "onecycle", "last", "speed")
+
+
+def test_one_cycle_rises_to_lr_then_falls_to_almost_zero_every_batch():
+    cfg = replace(RECIPES["speed"], epochs=2, lr=0.1, warmup=0.25)
+    opt, sched = make_optimizer([torch.zeros(1, requires_grad=True)], cfg, steps_per_epoch=50)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    peak = max(range(100), key=lrs.__getitem__)
+    assert lrs[0] == pytest.approx(0.01) and lrs[peak] == pytest.approx(0.1) and 20 <= peak <= 26
+    assert lrs[-1] < 0.002 and all(a >= b for a, b in zip(lrs[peak:], lrs[peak + 1:]))
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        make_optimizer([torch.zeros(1, requires_grad=True)], cfg)
+
+
+@pytest.mark.parametrize("n,bs", [(100, 32), (97, 32), (65, 32), (64, 32)])
+def test_steps_per_epoch_counts_the_batches_an_epoch_takes(n, bs):
+    data = MNISTTensors(torch.rand(n, 1, 28, 28), torch.randint(0, 10, (n,)))
+    cfg = replace(RECIPES["speed"], batch_size=bs, augment=False, epochs=1)
+    model = SpeedCNN()
+    opt, sched = make_optimizer(model.parameters(), cfg, steps_per_epoch(n, bs))
+    train_one_epoch(model, data, opt, cfg, torch.Generator().manual_seed(0), progress=False, batch_scheduler=sched)
+    assert sched.last_epoch == steps_per_epoch(n, bs) == -(-n // bs) - (n % bs == 1)
+
+
+def test_speed_recipe_keeps_the_last_model_and_the_test_set_chooses_nothing(tmp_path):
+    cfg = replace(RECIPES["speed"].fast(), epochs=3, out=str(tmp_path / "s.pth"))
+    result = fit(cfg, progress=False, verbose=False)
+    saved = load_checkpoint(cfg.out)
+    assert result.selected_on == "last" and result.best_epoch == 3 and saved["epoch"] == 3
+    assert saved["test_accuracy"] == result.history[-1]["test_accuracy"] > 0.9
+    # the saved weights are the final model's, whatever an earlier epoch scored
+    for k, v in result.model.state_dict().items():
+        assert torch.equal(saved["state_dict"][k].cpu(), v.cpu()), k
+    lrs = [r["lr"] for r in result.history]
+    assert lrs[1] > lrs[0] and lrs[2] < lrs[1]  # one-cycle, seen at the start of each epoch
+
+
+def test_cli_trains_the_speed_recipe_and_every_tool_reads_its_model(tmp_path, capsys):
+    from PIL import Image
+
+    from digitlib.data import load_mnist
+    from digitlib.predict import Predictor
+
+    out = tmp_path / "speed.pth"
+    assert main(["train", "--recipe", "speed", "--fast", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "no set chose it" in said and "recipe         speed" in said and "SpeedCNN" in said
+    assert main(["evaluate", "--checkpoint", str(out), "--subset", "500"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    digit = load_mnist(False).images[0, 0]
+    picture = tmp_path / "seven.png"
+    Image.fromarray((digit.numpy() * 255).astype("uint8")).save(picture)
+    assert main(["predict", str(picture), "--checkpoint", str(out)]) == 0
+    from digitlib.view import feature_maps
+
+    predictor = Predictor(out)
+    seen = predictor.predict(Image.open(picture))
+    assert seen.digit == int(load_mnist(False).labels[0])
+    panel = feature_maps(predictor.stages(seen))  # the window's and pad's "inside" view
+    assert panel.width > 100 and panel.height > 100
+
+
+def test_an_interrupted_speed_run_resumes_into_the_same_run(tmp_path, monkeypatch, capsys):
+    run = ["train", "--recipe", "speed", "--fast", "--epochs", "2", "--seed", "3"]
+    whole = tmp_path / "whole.pth"
+    assert main([*run, "--out", str(whole)]) == 0
+    out = tmp_path / "m.pth"
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, 2)
+        assert main([*run, "--out", str(out)]) == 130
+    assert main(["train", "--resume", "--out", str(out)]) == 0
+    assert main(["train", "--resume", "--recipe", "reference", "--out", str(out)]) == 1
+    assert "--recipe reference disagrees" in capsys.readouterr().err
+    a, b = load_checkpoint(last_path(whole)), load_checkpoint(last_path(out))
+    assert a["config"]["recipe"] == b["config"]["recipe"] == "speed"
+    for k, v in a["state_dict"].items():
+        assert torch.equal(b["state_dict"][k], v), k
+
+
+def test_flops_are_counted_by_hand_for_the_reference():
+    from digitlib.models import DigitCNN
+    from digitlib.speed import flops_per_image
+
+    by_hand = 2 * (26 * 26 * 24 * 9 + 11 * 11 * 36 * 24 * 9 + 900 * 128 + 128 * 10)
+    assert flops_per_image(DigitCNN()) == by_hand
+    assert flops_per_image(SpeedCNN()) == 2 * (26 * 26 * 24 * 9 + 11 * 11 * 48 * 24 * 9 + 1200 * 128 + 128 * 10)
+
+
+def test_every_ablation_is_a_valid_recipe_that_removes_one_thing():
+    from digitlib.speed import ABLATIONS
+
+    speed = RECIPES["speed"]
+    for name, change in ABLATIONS.items():
+        change = dict(change)
+        model = change.pop("model", None)
+        cfg = replace(speed, **change).validate()
+        differs = {k for k, v in cfg.as_dict().items() if v != speed.as_dict()[k]}
+        assert (model is not None) != bool(differs) or name.startswith("speed recipe"), name
+        if model is not None:
+            assert model()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_layer_times_cover_every_named_layer_in_order():
+    from digitlib.speed import layer_times
+
+    rows = layer_times(SpeedCNN(), batch_size=8, repeats=2)
+    assert [r["layer"] for r in rows][:3] == ["features.conv1", "features.pool1", "features.bn1"]
+    assert rows[-1]["layer"] == "classifier.fc2" and rows[-1]["output"] == (10,)
+    assert all(r["forward_ms"] > 0 and r["backward_ms"] > 0 for r in rows)
+
+
+def test_the_speed_recipe_writes_beside_the_learners_reference_model(tmp_path, monkeypatch, capsys):
+    import digitlib.cli as cli
+
+    target = tmp_path / "mnist_cnn_speed.pth"
+    monkeypatch.setitem(cli.RECIPES, "speed", replace(RECIPES["speed"], out=str(target)))
+    assert main(["train", "--recipe", "speed", "--fast", "--epochs", "1"]) == 0
+    assert target.is_file() and f"saved {target}" in capsys.readouterr().out
