@@ -21,6 +21,7 @@ from torchvision import transforms
 from digitlib.config import TrainConfig
 from digitlib.data import MNIST_MEAN, MNIST_STD, load_mnist, mnist_dataset
 from digitlib.models import DigitCNN
+from digitlib.speed import training_images_per_second
 from digitlib.train import fit, make_optimizer
 
 
@@ -52,17 +53,8 @@ def digitlib_trainer(n_images: int, train, batch_size: int = 64) -> float:
     return n_images / r.history[0]["seconds"]
 
 
-def ceiling(n_images: int, train) -> float:
-    model = DigitCNN().train().to(memory_format=torch.channels_last)
-    opt = _sgd(model)
-    xs = ((train.images[:n_images] - MNIST_MEAN) / MNIST_STD).contiguous(memory_format=torch.channels_last)
-    ys = train.labels[:n_images]
-    t = time.perf_counter()
-    for i in range(0, n_images, 64):
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(xs[i:i + 64]), ys[i:i + 64]).backward()
-        opt.step()
-    return n_images / (time.perf_counter() - t)
+def ceiling(n_images: int) -> float:
+    return training_images_per_second(DigitCNN(), TrainConfig(), steps=n_images // 64)
 
 
 def main():
@@ -77,7 +69,7 @@ def main():
     for r in range(args.rounds):
         results["origin"].append(origin_style(args.images))
         results["digitlib"].append(digitlib_trainer(args.images * 2, train))
-        results["ceiling"].append(ceiling(args.images * 2, train))
+        results["ceiling"].append(ceiling(args.images * 2))
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in results.items()))
     med = {k: statistics.median(v) for k, v in results.items()}
     epoch_images = 60000 * 20

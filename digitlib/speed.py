@@ -106,10 +106,13 @@ def matmul_gflops(size: int = 1024, seconds: float = 1.0) -> float:
 
 
 def training_images_per_second(model: nn.Module, cfg: TrainConfig | None = None, steps: int = 30) -> float:
-    """Training steps on ready-made random batches: the network's own speed, data aside."""
+    """Training steps (forward, backward, the recipe's SGD step) on one ready-made batch: the
+    network's own speed, data loading and augmentation aside. bench/benchmark.py's ceiling."""
+    from .train import make_optimizer
+
     cfg = cfg or RECIPES["speed"]
     model = model.train().to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    opt, _ = make_optimizer(model.parameters(), cfg, steps_per_epoch=steps + 5)  # the recipe's own SGD
     x = torch.randn(cfg.batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (cfg.batch_size,))
     for i in range(steps + 5):

@@ -102,8 +102,9 @@ def make_optimizer(params, cfg: TrainConfig, steps_per_epoch: int | None = None)
 
 
 def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    """How many batches train_one_epoch takes from n_train digits (a last batch of one is skipped)."""
-    return sum(1 for i in range(0, n_train - 1, batch_size) if min(batch_size, n_train - i) >= 2)
+    """How many batches train_one_epoch takes from n_train digits: its range of batch starts
+    stops before a last batch of one (BatchNorm needs two)."""
+    return len(range(0, n_train - 1, batch_size))
 
 
 @torch.no_grad()
