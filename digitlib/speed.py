@@ -17,7 +17,9 @@ from .models import SpeedCNN
 # A change of network is a function returning the model; a change of recipe, the fields to replace.
 ABLATIONS = {
     "speed recipe (all ingredients)": {},
+    "each digit read once (no shift votes)": {"model": lambda: SpeedCNN(shift_votes=False)},
     "BatchNorm+ReLU before pooling (the reference's order)": {"model": lambda: SpeedCNN(pool_first=False)},
+    "conv1 with 24 maps (the reference's)": {"model": lambda: SpeedCNN(conv1=24)},
     "conv2 with 36 maps (the reference's)": {"model": lambda: SpeedCNN(conv2=36)},
     "dropout 0.5 (the reference's)": {"model": lambda: SpeedCNN(dropout=0.5)},
     "StepLR at lr 0.01 (the reference's schedule)": {"schedule": "step", "lr": 0.01, "nesterov": False},
@@ -39,6 +41,7 @@ def ablation(names=None, seeds=(0,), **overrides) -> list[dict]:
         make_model = change.pop("model", None)
         for seed in seeds:
             cfg = replace(RECIPES["speed"], **change, **overrides, seed=seed)
+            torch.manual_seed(seed)  # a variant's network starts from the weights fit() would draw
             result = fit(cfg, model=make_model() if make_model else None, progress=False, verbose=False)
             last = result.history[-1]
             rows.append({"variant": name, "seed": seed, "seconds": sum(r["seconds"] for r in result.history),

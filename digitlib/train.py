@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .config import TrainConfig
 from .data import MNISTTensors, load_mnist, normalize
 from .device import keep_freed_memory, pick_device
 from .errors import DigitsError
-from .models import build_model
+from .models import build_model, read_once
 
 
 def last_path(best_path: str | Path) -> Path:
@@ -270,10 +271,13 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
         if not per_batch:
             scheduler.step()
 
-        metrics = evaluate(model, test, device=device)
+        # Before the last epoch a reading is progress: a model with shift votes reads each digit
+        # once then (9x cheaper). The last epoch's reading is the model as it will be used.
+        with read_once(model) if epoch < cfg.epochs else nullcontext():
+            metrics = evaluate(model, test, device=device)
+            held = evaluate(model, val, device=device) if val is not None else None
         row = {"epoch": epoch, "lr": lr, **row, "test_loss": metrics["loss"], "test_accuracy": metrics["accuracy"]}
-        if val is not None:
-            held = evaluate(model, val, device=device)
+        if held is not None:
             row.update(val_loss=held["loss"], val_accuracy=held["accuracy"])
         row["seconds"] = time.perf_counter() - t0
         result.history.append(row)
@@ -294,6 +298,7 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
                f"{('  saved' if pick == 'last' else '  * best, saved') if improved else ''}")
         if verbose:
             tqdm.write(msg) if progress else print(msg)
+            sys.stdout.flush()  # `train | tee log` and a watching parent see each epoch as it ends
 
     result.seconds = time.perf_counter() - began
     if pick == "last":

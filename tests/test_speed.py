@@ -19,13 +19,52 @@ def test_speed_network_pools_before_normalising_and_reads_digits_shape():
     model = SpeedCNN()
     names = [n for n, _ in model.features.named_children()]
     assert names == ["conv1", "pool1", "bn1", "relu1", "conv2", "pool2", "bn2", "relu2"]
-    assert model.features.bn1.num_features == 24 and model.features.conv2.out_channels == 48
+    assert model.features.bn1.num_features == 16 and model.features.conv2.out_channels == 48
     assert model.classifier.fc1.in_features == 48 * 5 * 5
+    assert isinstance(model.classifier.dropout, torch.nn.Identity)  # no dropout: a short run underfits
+    assert SpeedCNN(dropout=0.5).classifier.dropout.p == 0.5  # the ablation's variant
     assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
     # the ablation's variant: same layers, the reference's order
     plain = [n for n, _ in SpeedCNN(pool_first=False).features.named_children()]
     assert plain[:4] == ["conv1", "bn1", "relu1", "pool1"]
     assert isinstance(build_model("SpeedCNN"), SpeedCNN)
+
+
+def test_shift_votes_average_the_nine_one_pixel_readings():
+    from digitlib.models import one_pixel_shifts, read_once
+
+    x = torch.zeros(2, 1, 28, 28)
+    x[0, 0, 10, 12] = 1.0
+    copies = one_pixel_shifts(x)
+    assert copies.shape == (18, 1, 28, 28) and torch.equal(copies[8:10], x)  # the middle copy is x
+    where = {tuple(c[0].nonzero()[0].tolist()) for c in copies[0::2]}
+    assert where == {(10 + dy, 12 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    model = SpeedCNN().eval()
+    digits = torch.rand(3, 1, 28, 28)
+    with torch.no_grad(), read_once(model):
+        once = [model(c) for c in one_pixel_shifts(digits).split(3)]
+        assert model.shift_votes is False
+    assert model.shift_votes is True
+    with torch.no_grad():
+        assert torch.allclose(model(digits), torch.stack(once).mean(0), atol=1e-5)
+        assert not torch.allclose(model(digits), once[4], atol=1e-5)  # votes are not one reading
+    assert not SpeedCNN(shift_votes=False).shift_votes
+
+
+def test_training_reads_once_until_the_last_epoch_which_reads_as_the_model_will(tmp_path, monkeypatch):
+    import digitlib.train as train
+
+    seen, real = [], train.evaluate
+
+    def spy(model, data, *a, **k):
+        seen.append(model.shift_votes)
+        return real(model, data, *a, **k)
+
+    monkeypatch.setattr(train, "evaluate", spy)
+    cfg = replace(RECIPES["speed"].fast(), epochs=3, val_size=500, out=str(tmp_path / "s.pth"))
+    result = fit(cfg, progress=False, verbose=False)
+    assert seen == [False, False, False, False, True, True]  # (test, val) after each epoch
+    assert result.model.shift_votes and load_checkpoint(cfg.out)["test_accuracy"] == result.history[-1]["test_accuracy"]
 
 
 def test_recipes_are_valid_and_the_reference_is_the_default():
@@ -120,7 +159,7 @@ def test_flops_are_counted_by_hand_for_the_reference():
 
     by_hand = 2 * (26 * 26 * 24 * 9 + 11 * 11 * 36 * 24 * 9 + 900 * 128 + 128 * 10)
     assert flops_per_image(DigitCNN()) == by_hand
-    assert flops_per_image(SpeedCNN()) == 2 * (26 * 26 * 24 * 9 + 11 * 11 * 48 * 24 * 9 + 1200 * 128 + 128 * 10)
+    assert flops_per_image(SpeedCNN()) == 2 * (26 * 26 * 16 * 9 + 11 * 11 * 48 * 16 * 9 + 1200 * 128 + 128 * 10)
 
 
 def test_every_ablation_is_a_valid_recipe_that_removes_one_thing():
