@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 
 
+def default_ctrl_c():
+    """preexec_fn for a child that a test sends Ctrl-C: a learner's terminal delivers it, but a
+    test runner started in the background may have told its children to ignore it."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="session")
 def mnist_test():
     return load_mnist(False)

@@ -16,7 +16,7 @@ from digitlib.config import SHIPPED_CHECKPOINT
 from digitlib.errors import DigitsError
 from digitlib.models import DigitCNN
 
-from .conftest import ROOT
+from .conftest import ROOT, default_ctrl_c
 
 
 def _crafted(tmp_path, **fields):
@@ -90,7 +90,7 @@ def test_an_ascii_only_console_gets_every_line(tmp_path):
 def test_ctrl_c_anywhere_is_one_line(tmp_path, args, after):
     out = ["--out", str(tmp_path / "m.pth")] if args[0] == "train" else []
     proc = subprocess.Popen([sys.executable, "-m", "digitlib", *args, *out], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
     time.sleep(after)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

@@ -14,7 +14,7 @@ from digitlib.checkpoint import load_checkpoint
 from digitlib.cli import main
 from digitlib.train import last_path
 
-from .conftest import ROOT
+from .conftest import ROOT, default_ctrl_c
 
 RUN = ["train", "--fast", "--epochs", "3", "--seed", "5"]  # not the defaults: resume must remember them
 
@@ -84,13 +84,16 @@ def test_resume_after_the_best_file_was_deleted_is_refused(tmp_path, monkeypatch
 def test_real_ctrl_c_prints_a_hint_that_works_as_printed(tmp_path):
     out = tmp_path / "m.pth"
     proc = subprocess.Popen([sys.executable, "-m", "digitlib", *RUN, "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_ctrl_c)
+    seen = []
     for line in proc.stdout:  # wait until epoch 1 is saved, then press Ctrl-C
+        seen.append(line)
         if line.startswith("epoch  1/3"):
             proc.send_signal(signal.SIGINT)
             break
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and "Traceback" not in err
+    out_rest, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, ("".join(seen) + out_rest)[-1500:] + err[-1500:]
     hint = err.strip().splitlines()[-1].split("continue with: ", 1)[1]
     again = subprocess.run(shlex.split(hint), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
