@@ -56,7 +56,7 @@ class SpeedCNN(nn.Module):
       quarter of the numbers; on a CPU they, not the convolutions, took most of the time.
       (ReLU commutes with max-pooling; BatchNorm nearly does, and the network learns either way.)
     - conv1 has 16 maps instead of 24 and conv2 48 instead of 36: the cheap first layer gets
-      narrower, the second wider. The time saved buys 8 epochs in the time of 6.
+      narrower, the second wider. The time saved pays for a seventh epoch.
     - No dropout: a short run with augmented digits underfits rather than overfits.
     - Shift votes: out of training it reads each digit 9 times, moved by up to one pixel each
       way, and averages the 9 logits (test-time augmentation). Nine times the work of one
