@@ -3,6 +3,7 @@ non-zero exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import shlex
@@ -63,6 +64,18 @@ def _model_path(args) -> Path:
     return path
 
 
+def _reads_digits(command):
+    """command, run with few intra-op threads: see digitlib.device.inference_threads for why."""
+    @functools.wraps(command)
+    def run(args) -> int:
+        from .device import inference_threads
+
+        with inference_threads():
+            return command(args)
+    return run
+
+
+@_reads_digits
 def _evaluate(args) -> int:
     from .checkpoint import load_model
     from .data import load_mnist
@@ -130,6 +143,7 @@ def _sheet(args) -> int:
     return 0
 
 
+@_reads_digits
 def _predict(args) -> int:
     from .images import open_picture
     from .predict import Predictor

@@ -16,6 +16,7 @@ import ipywidgets as widgets
 from ipycanvas import Canvas, hold_canvas
 
 from .collect import Collector
+from .device import inference_threads
 from .draw import StrokeRecorder
 from .errors import DigitsError
 from . import view
@@ -145,7 +146,8 @@ class DrawingPad:
         if self.predictor is None:
             self._show("No model loaded")
             return None
-        self.prediction = self.predictor.predict(self.recorder.image)
+        with inference_threads():  # quick even beside a training (see inference_threads)
+            self.prediction = self.predictor.predict(self.recorder.image)
         p = self.prediction
         if p.digit is None:
             self._show("Nothing drawn yet")
@@ -163,7 +165,8 @@ class DrawingPad:
         p = self.prediction if self.prediction is None or self.prediction.digit is not None else None
         self.bars.value = _png(view.bars(p))
         self.seen.value = _png(view.seen(p))
-        stages = self.predictor.stages(p) if self.show_inside.value and p is not None else {}
+        with inference_threads():
+            stages = self.predictor.stages(p) if self.show_inside.value and p is not None else {}
         self.inside.layout.display = None if stages else "none"
         if stages:
             picture = view.feature_maps(stages)

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from digitlib.collect import Collector  # noqa: E402
 from digitlib import view  # noqa: E402
+from digitlib.device import inference_threads  # noqa: E402
 from digitlib.draw import StrokeRecorder  # noqa: E402
 from digitlib.errors import DigitsError  # noqa: E402
 from digitlib.predict import Prediction, Predictor  # noqa: E402
@@ -165,8 +166,12 @@ class App:
             self.refresh()
             return
         image = self.recorder.image.copy()  # the worker gets a snapshot, drawing goes on
-        self.pending = self.executor.submit(self.predictor.predict, image)
+        self.pending = self.executor.submit(self._read, image)
         self._poll(self.pending)
+
+    def _read(self, image) -> Prediction:
+        with inference_threads():  # quick even beside a training (see inference_threads)
+            return self.predictor.predict(image)
 
     def _poll(self, future: Future):
         if future is not self.pending:
@@ -197,7 +202,8 @@ class App:
         self.bars.config(image=self.bars_image)
         self.preview_image = ImageTk.PhotoImage(view.seen(shown))
         self.preview.config(image=self.preview_image)
-        stages = self.predictor.stages(shown) if self.show_inside.get() and shown is not None else {}
+        with inference_threads():
+            stages = self.predictor.stages(shown) if self.show_inside.get() and shown is not None else {}
         if stages:
             self.inside_image = ImageTk.PhotoImage(view.feature_maps(stages))
             self.inside.config(image=self.inside_image)

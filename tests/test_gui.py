@@ -167,3 +167,18 @@ def _screenshot(app, path):
     x, y = app.root.winfo_rootx(), app.root.winfo_rooty()
     w, h = app.root.winfo_width(), app.root.winfo_height()
     ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=os.environ["DISPLAY"]).save(path)
+
+
+def test_reads_with_one_thread_and_gives_it_back(app_factory, shipped_checkpoint, mnist_test, monkeypatch):
+    """One intra-op thread keeps a drawing quick beside a training (digitlib.device.inference_threads)."""
+    import torch
+
+    app, seen, threads = app_factory(shipped_checkpoint), [], torch.get_num_threads()
+    app.show_inside.set(True)
+    for method in ("predict", "stages"):
+        original = getattr(app.predictor, method)
+        monkeypatch.setattr(app.predictor, method, lambda *a, _o=original: seen.append(torch.get_num_threads()) or _o(*a))
+    trace_digit(app, mnist_test.images[0, 0].numpy())
+    _settle(app)
+    assert app.prediction is not None and len(seen) >= 2
+    assert set(seen) == {1} and torch.get_num_threads() == threads

@@ -93,3 +93,15 @@ def test_shows_the_bars_the_28x28_and_the_inside_like_the_window(predictor):
     assert pad.recorder.width == 30
     pad.clear()
     assert pad.inside.layout.display == "none"
+
+
+def test_reads_with_one_thread_and_gives_it_back(predictor, monkeypatch):
+    """One intra-op thread keeps a drawing quick beside a training (digitlib.device.inference_threads)."""
+    import torch
+
+    pad, seen, threads = DrawingPad(predictor, inside=True), [], torch.get_num_threads()
+    for method in ("predict", "stages"):
+        original = getattr(predictor, method)
+        monkeypatch.setattr(predictor, method, lambda *a, _o=original: seen.append(torch.get_num_threads()) or _o(*a))
+    _draw_one(pad)
+    assert seen and set(seen) == {1} and torch.get_num_threads() == threads
