@@ -102,7 +102,7 @@ def _evaluate_folder(model, path, meta, args) -> int:
     """Accuracy on a folder of your own pictures, per digit, with every mistake listed."""
     from .folder import load_folder, score
 
-    folder = load_folder(args.data)
+    folder = load_folder(args.data, progress=True)
     scored = score(model, folder, args.subset)
     per_digit, mistakes = scored["per_digit"], scored["mistakes"]
     out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data), **scored,
@@ -145,29 +145,33 @@ def _sheet(args) -> int:
 
 @_reads_digits
 def _predict(args) -> int:
-    from .images import open_picture
     from .predict import Predictor
+    from .reading import read_pictures
 
     predictor = Predictor(_model_path(args))
     status = 0
-    for name in args.images:
-        try:
-            picture = open_picture(name)
-            pred = predictor.predict(picture.image)
-        except DigitsError as e:  # one bad picture does not stop the others
-            print(f"error: {e}", file=sys.stderr)
-            status = 1
-            continue
-        if picture.note:
-            print(f"note: {name}: {picture.note}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"file": name, **pred.as_dict()}))
-        elif pred.digit is None:
-            print(f"{name}: nothing drawn")
-        else:
-            top = ", ".join(f"{d}: {p:.1%}" for d, p in pred.top(3))
-            print(f"{name}: {pred.digit} ({pred.verdict.lower()}; {top})")
+    for batch in read_pictures(args.images):  # many at a time: one model forward per batch
+        predictions = iter(predictor.predict_many([r.preprocessed for r in batch if r.error is None]))
+        for read in batch:
+            _print_prediction(read, None if read.error else next(predictions), args.json)
+            status = 1 if read.error else status
     return status
+
+
+def _print_prediction(read, pred, as_json: bool) -> None:
+    name = read.name
+    if read.error is not None:  # one bad picture does not stop the others
+        print(f"error: {read.error}", file=sys.stderr)
+        return
+    if read.note:
+        print(f"note: {name}: {read.note}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"file": name, **pred.as_dict()}))
+    elif pred.digit is None:
+        print(f"{name}: nothing drawn")
+    else:
+        top = ", ".join(f"{d}: {p:.1%}" for d, p in pred.top(3))
+        print(f"{name}: {pred.digit} ({pred.verdict.lower()}; {top})")
 
 
 def _number(kind, low, what):

@@ -8,6 +8,7 @@ the trainer and ``evaluate`` use, exactly as for MNIST.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .data import MNISTTensors
 from .errors import DigitsError
-from .images import open_picture
-from .preprocess import preprocess
+from .reading import read_pictures
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -53,11 +53,16 @@ def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
     return items
 
 
-def load_folder(root: str | Path) -> DigitFolder:
-    """Read and preprocess every picture of an ImageFolder-style folder of digits."""
+def load_folder(root: str | Path, progress: bool = False) -> DigitFolder:
+    """Read and preprocess every picture of an ImageFolder-style folder of digits, many at a time
+    (digitlib.reading; progress: a bar on stderr)."""
     images, labels, paths, skipped = [], [], [], []
-    for path, digit in list_pictures(root):
-        pre = preprocess(open_picture(path).image)
+    listed = list_pictures(root)
+    reads = chain.from_iterable(read_pictures([path for path, _ in listed], progress=progress))
+    for (path, digit), read in zip(listed, reads, strict=True):
+        if read.error is not None:
+            raise read.error
+        pre = read.preprocessed
         if pre.blank:
             skipped.append(path)
             continue
