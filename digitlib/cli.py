@@ -110,10 +110,12 @@ def _finetune(args) -> int:
     from .config import SHIPPED_CHECKPOINT
     from .finetune import FINETUNED_CHECKPOINT, FinetuneConfig, finetune, merge
     from .folder import load_folder
+    from .outputs import check_output_path
 
+    out = check_output_path(args.out or FINETUNED_CHECKPOINT)  # before any picture is read
     own = merge([load_folder(f) for f in args.folders])  # several writers' folders train as one
     cfg = FinetuneConfig(**{k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None})
-    result = finetune(own, args.checkpoint or SHIPPED_CHECKPOINT, cfg, out=args.out or FINETUNED_CHECKPOINT)
+    result = finetune(own, args.checkpoint or SHIPPED_CHECKPOINT, cfg, out=out)
     b, a = result.before, result.after
     own_line = f"held-out pictures {b['own']:.2%} -> {a['own']:.2%} ({result.n_holdout}), " if "own" in b else ""
     print(f"{own_line}MNIST test {b['mnist']:.2%} -> {a['mnist']:.2%}; saved {result.out}; "

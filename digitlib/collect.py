@@ -14,11 +14,13 @@ from PIL import Image
 from .atomic import write_atomically
 from .errors import DigitsError
 from .folder import DIGITS
+from .outputs import refuse_course_models
 
 
 class Collector:
     def __init__(self, root: str | Path, start: int = 0):
         self.root = Path(root)
+        refuse_course_models(self.root, "folder")
         if self.root.exists() and not self.root.is_dir():
             raise DigitsError(f"{self.root} is a file; give a folder to collect digits into")
         self.next_digit = start

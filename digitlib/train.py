@@ -8,11 +8,9 @@ epoch makes ``--resume`` possible.
 from __future__ import annotations
 
 import math
-import os
 import sys
-import tempfile
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from .data import MNISTTensors, load_mnist, normalize
 from .device import keep_freed_memory, pick_device
 from .errors import DigitsError
 from .models import build_model, read_once
+from .outputs import check_output_path, exclusive  # noqa: F401 (callers import them from here)
 
 
 def last_path(best_path: str | Path) -> Path:
@@ -41,51 +40,6 @@ def resume_config(best_path: str | Path) -> TrainConfig:
     them all, so a resumed run is the run that was started, not a new one with defaults."""
     state = _read_last(best_path)
     return TrainConfig.from_dict({**state["config"], "out": str(best_path)})
-
-
-def check_output_path(path: str | Path) -> Path:
-    """Fail now, in one line, if the checkpoint could not be written: not after an epoch of training."""
-    if str(path).strip() == "":
-        raise DigitsError("the output path is empty; give a file name such as checkpoints/my_model.pth")
-    path = Path(path)
-    if path.is_dir():
-        raise DigitsError(f"output {path} is a folder; give a file name inside it, e.g. {path / 'model.pth'}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as e:
-        raise DigitsError(f"cannot write the checkpoint into {path.parent} ({e.strerror}); "
-                          f"choose another --out") from None
-    return path
-
-
-@contextmanager
-def exclusive(path: Path):
-    """Only one training may write a given checkpoint: a second one is refused at once, rather
-    than both reporting success while the last to finish silently wins."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks in the standard library we rely on
-        yield
-        return
-    lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            lock.seek(0)
-            pid = lock.read().strip() or "?"
-            raise DigitsError(f"another training (process {pid}) is already writing {path}; "
-                              f"wait for it or choose another --out") from None
-        lock.truncate(0)
-        lock.write(str(os.getpid()))
-        lock.flush()
-        try:
-            yield
-        finally:
-            lock_path.unlink(missing_ok=True)
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def make_optimizer(params, cfg: TrainConfig, steps_per_epoch: int | None = None):
@@ -214,7 +168,7 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
         cfg = replace(cfg, arch=type(model).__name__)
     device = pick_device(cfg.device)
     out = check_output_path(cfg.out)
-    with exclusive(out):
+    with exclusive(out, "training"):
         return _fit(cfg, device, out, train, test, resume, progress, verbose, model)
 
 
