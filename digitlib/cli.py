@@ -34,14 +34,17 @@ def _train(args) -> int:
         cfg = replace(cfg.fast() if args.fast else cfg, **given, out=str(out))
     if args.device is not None:  # the one setting a resumed run may change: where it runs
         cfg = replace(cfg, device=args.device)
+    before = _stamp(last_path(out))
     try:
         result = fit(cfg, resume=args.resume)
     except KeyboardInterrupt:
-        if last_path(out).exists():
+        # only state this run saved (or the run it resumes) may be continued: a .last.pth left by
+        # an earlier, different run at the same --out must not be offered as this one's
+        if _stamp(last_path(out)) is not None and (args.resume or _stamp(last_path(out)) != before):
             again = f"{shlex.quote(sys.executable)} -m digitlib train --resume --out {shlex.quote(str(out))}"
             print(f"\ninterrupted; continue with: {again}", file=sys.stderr)
         else:
-            print("\ninterrupted before the first epoch finished; nothing was saved", file=sys.stderr)
+            print("\ninterrupted before the first epoch finished; nothing of this run was saved", file=sys.stderr)
         return INTERRUPTED
     best = next(r for r in result.history if r["epoch"] == result.best_epoch)
     if result.selected_on == "last":
@@ -52,6 +55,15 @@ def _train(args) -> int:
           f"chosen on the {'validation' if result.selected_on == 'val' else 'test'} set), "
           f"trained in {result.seconds / 60:.1f} min; saved {out}")
     return 0
+
+
+def _stamp(path: Path):
+    """Which file is at path now (a save replaces it: a new inode), or None."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _model_path(args) -> Path:

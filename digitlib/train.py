@@ -92,6 +92,7 @@ class FitResult:
     selected_on: str = "test"
     checkpoint: Path | None = None
     seconds: float = 0.0
+    started: str = ""            # when the run began (kept across resumes): names the run --resume continues
 
 
 def split_validation(train: MNISTTensors, size: int, seed: int) -> tuple[MNISTTensors, MNISTTensors | None]:
@@ -194,7 +195,7 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
     per_batch = cfg.schedule == "onecycle"
     if cfg.keep == "last":
         pick = "last"
-    result = FitResult(model=model, checkpoint=out, selected_on=pick)
+    result = FitResult(model=model, checkpoint=out, selected_on=pick, started=time.strftime("%Y-%m-%d %H:%M:%S"))
     start_epoch = 1
 
     if resume:
@@ -207,7 +208,10 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
         result.history = list(state["history"])
         result.best_accuracy, result.best_epoch = state["best_accuracy"], state["best_epoch"]
         start_epoch = state["epoch"] + 1
-        say(f"resuming after epoch {state['epoch']} (best so far {result.best_accuracy:.2%})")
+        result.started = state.get("started") or "at an unknown time"
+        subset = f"{cfg.train_subset} training digits" if cfg.train_subset else "all training digits"
+        say(f"resuming the run started {result.started} ({cfg.recipe} recipe, {cfg.arch}, {cfg.epochs} epochs, "
+            f"{subset}) after epoch {state['epoch']} (best so far {result.best_accuracy:.2%})")
 
     began = time.perf_counter()
     epochs = tqdm(range(start_epoch, cfg.epochs + 1), desc="epochs", disable=not progress,
@@ -269,7 +273,7 @@ def _save_last(cfg, model, optimizer, scheduler, gen, result, epoch) -> None:
                     test_accuracy=result.history[-1]["test_accuracy"], history=result.history,
                     optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                     generator=gen.get_state(), torch_rng=torch.get_rng_state(),
-                    best_accuracy=result.best_accuracy, best_epoch=result.best_epoch)
+                    best_accuracy=result.best_accuracy, best_epoch=result.best_epoch, started=result.started)
 
 
 def _read_last(best_path: str | Path) -> dict:

@@ -46,7 +46,7 @@ def test_interrupt_then_resume_is_the_same_run(tmp_path, monkeypatch, capsys, un
         assert main([*RUN, "--out", str(out)]) == 130
     err = capsys.readouterr().err
     if epoch == 1:  # nothing finished: no hint that would fail
-        assert "nothing was saved" in err and "--resume" not in err and not out.exists()
+        assert "nothing of this run was saved" in err and "--resume" not in err and not out.exists()
         return
     hint = err.strip().splitlines()[-1]
     assert hint.startswith(f"interrupted; continue with: {shlex.quote(sys.executable)} -m digitlib train --resume")
@@ -65,6 +65,21 @@ def interrupted_in_epoch_2(tmp_path, monkeypatch, capsys):
         assert main([*RUN, "--out", str(out)]) == 130
     capsys.readouterr()
     return out
+
+
+def test_a_new_run_interrupted_early_offers_no_hint_to_an_older_runs_state(tmp_path, monkeypatch, capsys):
+    out = interrupted_in_epoch_2(tmp_path, monkeypatch, capsys)  # an older run (seed 5) left its state
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, 1)  # a different run into the same --out, stopped before it saved
+        assert main(["train", "--fast", "--epochs", "2", "--seed", "9", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "nothing of this run was saved" in err and "--resume" not in err
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, 1)  # --resume names the run it continues: the older one
+        assert main(["train", "--resume", "--out", str(out)]) == 130
+    said = capsys.readouterr()
+    assert "resuming the run started " in said.out and "3 epochs, 6000 training digits) after epoch 1" in said.out
+    assert "continue with:" in said.err  # that run's state, still resumable
 
 
 def test_resume_refuses_flags_that_disagree(tmp_path, monkeypatch, capsys):
