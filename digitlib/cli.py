@@ -149,6 +149,8 @@ def _predict(args) -> int:
     from .predict import Predictor
 
     predictor = Predictor(_model_path(args))
+    if predictor.check_problem:
+        print(f"note: {predictor.check_problem}", file=sys.stderr)
     status = 0
     for name in args.images:
         try:
