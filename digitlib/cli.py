@@ -105,7 +105,7 @@ def _evaluate_folder(model, path, meta, args) -> int:
     scored = score(model, folder, args.subset)
     per_digit, mistakes = scored["per_digit"], scored["mistakes"]
     out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data), **scored,
-           "blank": [str(p) for p in folder.skipped]}
+           "blank": [str(p) for p in folder.skipped], "unreadable": folder.unreadable}
     if args.json:
         print(json.dumps(out))
         return 0
@@ -115,6 +115,8 @@ def _evaluate_folder(model, path, meta, args) -> int:
         print(f"  {m['file']}: a {m['digit']} read as {m['read_as']} ({m['confidence']:.0%} sure)")
     for p in folder.skipped:
         print(f"  {p}: nothing drawn, skipped")
+    for why in folder.unreadable:
+        print(f"  {why}; skipped")
     return 0
 
 
@@ -126,6 +128,8 @@ def _finetune(args) -> int:
 
     out = check_output_path(args.out or FINETUNED_CHECKPOINT)  # before any picture is read
     own = merge([load_folder(f) for f in args.folders])  # several writers' folders train as one
+    for why in own.unreadable:
+        print(f"note: {why}; left out", file=sys.stderr)
     cfg = FinetuneConfig(**{k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None})
     result = finetune(own, args.checkpoint or SHIPPED_CHECKPOINT, cfg, out=out)
     b, a = result.before, result.after

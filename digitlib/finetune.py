@@ -166,7 +166,8 @@ def merge(folders: list[DigitFolder]) -> DigitFolder:
             raise DigitsError(f"{p} is given twice (also as {seen[p.resolve()]}); give each folder once")
         seen[p.resolve()] = p
     data = MNISTTensors(torch.cat([f.data.images for f in folders]), torch.cat([f.data.labels for f in folders]))
-    return DigitFolder(data, [p for f in folders for p in f.paths], [p for f in folders for p in f.skipped])
+    return DigitFolder(data, [p for f in folders for p in f.paths], [p for f in folders for p in f.skipped],
+                       [w for f in folders for w in f.unreadable])
 
 
 def leave_one_writer_out(writers: dict[str, DigitFolder], checkpoint: str | Path = SHIPPED_CHECKPOINT,

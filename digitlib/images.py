@@ -29,6 +29,8 @@ def open_picture(path: str | Path) -> Picture:
     path = Path(path)
     if path.is_dir():
         raise DigitsError(f"{path}: is a folder, not an image file")
+    if path.exists() and not path.is_file():  # a pipe would wait forever for a writer
+        raise DigitsError(f"{path}: is not a regular file (a pipe or a device?), not an image file")
     notes = []
     try:
         with warnings.catch_warnings():
