@@ -2,6 +2,7 @@
 started (same settings, same numbers), and the shipped model is never touched."""
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -80,6 +81,40 @@ def test_a_new_run_interrupted_early_offers_no_hint_to_an_older_runs_state(tmp_p
     said = capsys.readouterr()
     assert "resuming the run started " in said.out and "3 epochs, 6000 training digits) after epoch 1" in said.out
     assert "continue with:" in said.err  # that run's state, still resumable
+
+
+DAMAGE = {  # a .last.pth whose parts are of the right container but wrong inside
+    "optimizer type": lambda s: s.update(optimizer="x"),
+    "optimizer groups": lambda s: s.update(optimizer={"state": {}, "param_groups": []}),
+    "generator": lambda s: s.update(generator=torch.zeros(3, dtype=torch.uint8)),
+    "torch rng": lambda s: s.update(torch_rng=torch.zeros(3)),
+    "settings": lambda s: s["config"].update(epochs="three"),
+    "epoch": lambda s: s.update(epoch=0),
+    "weights": lambda s: s["state_dict"].update({k: v[:1] for k, v in s["state_dict"].items() if v.dim()}),
+}
+
+
+@pytest.fixture(scope="module")
+def stopped_in_epoch_2(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stopped") / "m.pth"
+    with pytest.MonkeyPatch.context() as m:
+        interrupt_in_epoch(m, 2)
+        assert main([*RUN, "--out", str(out)]) == 130
+    return out
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_state_file_is_one_line_on_resume(tmp_path, capsys, stopped_in_epoch_2, damage):
+    out = tmp_path / "m.pth"
+    for src in (stopped_in_epoch_2, last_path(stopped_in_epoch_2)):
+        shutil.copy(src, tmp_path / src.name)
+    capsys.readouterr()
+    state = torch.load(last_path(out), weights_only=True)
+    DAMAGE[damage](state)
+    torch.save(state, last_path(out))
+    assert main(["train", "--resume", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: cannot resume: {last_path(out)} is damaged"), err
 
 
 def test_resume_refuses_flags_that_disagree(tmp_path, monkeypatch, capsys):
