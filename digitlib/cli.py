@@ -37,14 +37,14 @@ def _train(args) -> int:
     before = _stamp(last_path(out))
     try:
         result = fit(cfg, resume=args.resume)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or the pipe we print into died with it
         # only state this run saved (or the run it resumes) may be continued: a .last.pth left by
         # an earlier, different run at the same --out must not be offered as this one's
         if _stamp(last_path(out)) is not None and (args.resume or _stamp(last_path(out)) != before):
             again = f"{shlex.quote(sys.executable)} -m digitlib train --resume --out {shlex.quote(str(out))}"
-            print(f"\ninterrupted; continue with: {again}", file=sys.stderr)
+            _tell(f"\ninterrupted; continue with: {again}")
         else:
-            print("\ninterrupted before the first epoch finished; nothing of this run was saved", file=sys.stderr)
+            _tell("\ninterrupted before the first epoch finished; nothing of this run was saved")
         return INTERRUPTED
     best = next(r for r in result.history if r["epoch"] == result.best_epoch)
     if result.selected_on == "last":
@@ -55,6 +55,35 @@ def _train(args) -> int:
           f"chosen on the {'validation' if result.selected_on == 'val' else 'test'} set), "
           f"trained in {result.seconds / 60:.1f} min; saved {out}")
     return 0
+
+
+def _tell(text: str) -> None:
+    """Print to stderr; if that is a pipe that died with us (Ctrl-C on `train 2>&1 | tee log` stops
+    tee too), say it on the terminal instead, so the hint is not lost."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+        return
+    except OSError:
+        pass
+    try:
+        with open("/dev/tty", "w") as tty:
+            print(text, file=tty)
+    except OSError:
+        pass  # no terminal either: the exit code still says "interrupted"
+    _quiet_dead_pipes()
+
+
+def _quiet_dead_pipes() -> None:
+    """Point stdout and stderr at /dev/null, so Python's final flush into a dead pipe neither
+    prints a warning nor changes the exit code."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
 
 
 def _stamp(path: Path):
@@ -261,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        _tell("\ninterrupted")
         return INTERRUPTED
     except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
-        sys.stderr.close()
+        _quiet_dead_pipes()
         return 0
