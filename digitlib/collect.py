@@ -7,15 +7,17 @@ earlier drawing; undo removes the last one saved in this session.
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .atomic import write_atomically
 from .errors import DigitsError
 from .folder import DIGITS
-from .outputs import refuse_course_models
+from .outputs import refuse_course_models, remove_stale_temporaries
 
 
 class Collector:
@@ -24,6 +26,9 @@ class Collector:
         refuse_course_models(self.root, "folder")
         if self.root.exists() and not self.root.is_dir():
             raise DigitsError(f"{self.root} is a file; give a folder to collect digits into")
+        for d in DIGITS:  # half-written saves of a killed session (hidden .tmp files)
+            if (self.root / d).is_dir():
+                remove_stale_temporaries(self.root / d, ".*.tmp")
         self.next_digit = start
         self.saved: list[tuple[int, Path]] = []   # this session's saves, newest last, for undo
 
@@ -33,8 +38,10 @@ class Collector:
 
     def counts(self) -> dict[int, int]:
         """How many pictures of each digit the folder holds (earlier sessions included)."""
-        return {d: sum(1 for p in (self.root / str(d)).glob("*.png") if not p.name.startswith("."))
-                if (self.root / str(d)).is_dir() else 0 for d in range(10)}
+        def pictures(folder: Path) -> int:  # every picture evaluate and finetune would read, any case
+            return sum(1 for p in folder.iterdir() if not p.name.startswith(".") and p.is_file()
+                       and p.suffix.lower() in IMG_EXTENSIONS)
+        return {d: pictures(self.root / str(d)) if (self.root / str(d)).is_dir() else 0 for d in range(10)}
 
     def summary(self) -> str:
         return "  ".join(f"{d}: {n}" for d, n in self.counts().items())
@@ -51,8 +58,11 @@ class Collector:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            for k in range(1000):  # a name no earlier drawing has: never overwrite one
-                path = folder / f"{stamp}-{k:03d}.png"
+            # a name no earlier drawing has: never overwrite one; when a thousand saves took this
+            # second's names, a random one (returning a taken name would let undo delete its file)
+            names = [f"{stamp}-{k:03d}" for k in range(1000)] + [f"{stamp}-{uuid.uuid4().hex}" for _ in range(3)]
+            for name in names:
+                path = folder / f"{name}.png"
                 if path.exists():
                     continue
                 try:
@@ -60,6 +70,8 @@ class Collector:
                     break
                 except FileExistsError:  # another window saved the same name a moment ago
                     continue
+            else:
+                raise DigitsError(f"cannot find a free name in {folder}")
         except OSError as e:
             raise DigitsError(f"cannot save into {folder}: {e.strerror or e}") from None
         self.saved.append((digit, path))

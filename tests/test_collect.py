@@ -121,3 +121,30 @@ def test_a_page_without_the_asked_grid_is_refused(tmp_path, capsys, page, cols):
     err = capsys.readouterr().err
     assert rc == 1 and err.count("\n") == 1 and f"error: no ruled grid of 10 rows x {cols} columns" in err, err
     assert not (tmp_path / "mine").exists() or not any((tmp_path / "mine").rglob("*.png"))
+
+
+def test_when_a_thousand_names_are_taken_a_save_gets_its_own(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setattr(time, "strftime", lambda fmt: "20260101-000000")
+    (tmp_path / "3").mkdir()
+    for k in range(1000):  # other windows saved a thousand drawings this second
+        (tmp_path / "3" / f"20260101-000000-{k:03d}.png").write_bytes(b"theirs")
+    c = Collector(tmp_path)
+    mine = c.save(_drawing(), digit=3)
+    assert mine.parent == tmp_path / "3" and np.array_equal(np.asarray(Image.open(mine)), np.asarray(_drawing()))
+    assert c.undo() == mine and not mine.exists()
+    assert len(list((tmp_path / "3").iterdir())) == 1000  # theirs all kept
+
+
+def test_counts_every_picture_evaluate_reads_and_cleans_killed_saves(tmp_path):
+    import os
+
+    (tmp_path / "4").mkdir()
+    for name in ("a.PNG", "b.jpg", "c.jpeg", "d.png"):
+        _drawing().convert("RGB").save(tmp_path / "4" / name)
+    stale = tmp_path / "4" / ".20260101-000000-000.png.abc.tmp"  # a save killed an hour ago
+    stale.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    c = Collector(tmp_path)
+    assert c.counts()[4] == 4 == len(list_pictures(tmp_path)) and not stale.exists()
