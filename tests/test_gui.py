@@ -37,13 +37,16 @@ def app_factory(xdisplay):
         app.close()
 
 
-def _settle(app, seconds=1.5):
+def _settle(app, seconds=60):
+    """Run the window until its reading is shown: no fixed wait, and a reading that never comes fails."""
     end = time.time() + seconds
     while time.time() < end:
         app.root.update()
         if app.pending is None and app.debounce is None:
             break
         time.sleep(0.01)
+    else:
+        pytest.fail(f"the window did not show its reading within {seconds} s")
     app.root.update()
 
 
