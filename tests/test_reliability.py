@@ -43,13 +43,6 @@ def test_crafted_checkpoints_are_refused_in_one_line(tmp_path, fields, words):
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and words in r.stderr
 
 
-def test_the_gui_starts_with_a_crafted_checkpoint(tmp_path):
-    from digitlib.predict import Predictor
-
-    with pytest.raises(DigitsError):  # the GUI shows this message instead of crashing
-        Predictor(_crafted(tmp_path, test_accuracy="99%"))
-
-
 @pytest.mark.parametrize("how", [{"pickle_protocol": 5}, {"_use_new_zipfile_serialization": False}])
 def test_odd_pickles_are_refused_without_warnings(tmp_path, how):
     path = tmp_path / "odd.pth"
