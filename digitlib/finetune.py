@@ -160,11 +160,12 @@ def load_class(root: str | Path) -> dict[str, DigitFolder]:
 def merge(folders: list[DigitFolder]) -> DigitFolder:
     """Several writers' folders as one. A picture given twice would be trained on and held out
     at once, making the held-out measure a lie: refused."""
-    seen: dict[Path, Path] = {}
+    seen: set[Path] = set()
     for p in (p for f in folders for p in f.paths):
         if p.resolve() in seen:
-            raise DigitsError(f"{p} is given twice (also as {seen[p.resolve()]}); give each folder once")
-        seen[p.resolve()] = p
+            raise DigitsError(f"{p} is given twice (a folder named twice, or one inside another); "
+                              f"give each folder once")
+        seen.add(p.resolve())
     data = MNISTTensors(torch.cat([f.data.images for f in folders]), torch.cat([f.data.labels for f in folders]))
     return DigitFolder(data, [p for f in folders for p in f.paths], [p for f in folders for p in f.skipped],
                        [w for f in folders for w in f.unreadable])
