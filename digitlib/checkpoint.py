@@ -92,6 +92,16 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
                               f"not a {kind.__name__}")
     if not all(isinstance(k, str) and torch.is_tensor(v) for k, v in ckpt["state_dict"].items()):
         raise DigitsError(f"checkpoint {path} is damaged: its weights are not all named tensors")
+    for name, t in ckpt["state_dict"].items():
+        # a sparse or meta tensor cannot be computed with; NaN or infinite weights make every
+        # answer "nan% sure": refused here, not as a traceback or a silent nonsense reading
+        if t.layout != torch.strided or t.is_meta:
+            kind = "meta" if t.is_meta else str(t.layout).replace("torch.", "")
+            raise DigitsError(f"checkpoint {path} is damaged: weight {name!r} is a {kind} tensor, "
+                              f"not plain numbers")
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise DigitsError(f"checkpoint {path} is damaged: weight {name!r} holds NaN or infinite "
+                              f"numbers (a diverged training?); retrain or use another checkpoint")
     return ckpt
 
 

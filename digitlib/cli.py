@@ -35,14 +35,17 @@ def _train(args) -> int:
         cfg = replace(cfg.fast() if args.fast else cfg, **given, out=str(out))
     if args.device is not None:  # the one setting a resumed run may change: where it runs
         cfg = replace(cfg, device=args.device)
+    before = _stamp(last_path(out))
     try:
         result = fit(cfg, resume=args.resume)
-    except KeyboardInterrupt:
-        if last_path(out).exists():
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or the pipe we print into died with it
+        # only state this run saved (or the run it resumes) may be continued: a .last.pth left by
+        # an earlier, different run at the same --out must not be offered as this one's
+        if _stamp(last_path(out)) is not None and (args.resume or _stamp(last_path(out)) != before):
             again = f"{shlex.quote(sys.executable)} -m digitlib train --resume --out {shlex.quote(str(out))}"
-            print(f"\ninterrupted; continue with: {again}", file=sys.stderr)
+            _tell(f"\ninterrupted; continue with: {again}")
         else:
-            print("\ninterrupted before the first epoch finished; nothing was saved", file=sys.stderr)
+            _tell("\ninterrupted before the first epoch finished; nothing of this run was saved")
         return INTERRUPTED
     best = next(r for r in result.history if r["epoch"] == result.best_epoch)
     if result.selected_on == "last":
@@ -53,6 +56,44 @@ def _train(args) -> int:
           f"chosen on the {'validation' if result.selected_on == 'val' else 'test'} set), "
           f"trained in {result.seconds / 60:.1f} min; saved {out}")
     return 0
+
+
+def _tell(text: str) -> None:
+    """Print to stderr; if that is a pipe that died with us (Ctrl-C on `train 2>&1 | tee log` stops
+    tee too), say it on the terminal instead, so the hint is not lost."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+        return
+    except OSError:
+        pass
+    try:
+        with open("/dev/tty", "w") as tty:
+            print(text, file=tty)
+    except OSError:
+        pass  # no terminal either: the exit code still says "interrupted"
+    _quiet_dead_pipes()
+
+
+def _quiet_dead_pipes() -> None:
+    """Point stdout and stderr at /dev/null, so Python's final flush into a dead pipe neither
+    prints a warning nor changes the exit code."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+
+
+def _stamp(path: Path):
+    """Which file is at path now (a save replaces it: a new inode), or None."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _model_path(args) -> Path:
@@ -106,7 +147,7 @@ def _evaluate_folder(model, path, meta, args) -> int:
     scored = score(model, folder, args.subset)
     per_digit, mistakes = scored["per_digit"], scored["mistakes"]
     out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data), **scored,
-           "blank": [str(p) for p in folder.skipped]}
+           "blank": [str(p) for p in folder.skipped], "unreadable": folder.unreadable}
     if args.json:
         print(json.dumps(out))
         return 0
@@ -116,6 +157,8 @@ def _evaluate_folder(model, path, meta, args) -> int:
         print(f"  {m['file']}: a {m['digit']} read as {m['read_as']} ({m['confidence']:.0%} sure)")
     for p in folder.skipped:
         print(f"  {p}: nothing drawn, skipped")
+    for why in folder.unreadable:
+        print(f"  {why}; skipped")
     return 0
 
 
@@ -123,10 +166,14 @@ def _finetune(args) -> int:
     from .config import SHIPPED_CHECKPOINT
     from .finetune import FINETUNED_CHECKPOINT, FinetuneConfig, finetune, merge
     from .folder import load_folder
+    from .outputs import check_output_path
 
+    out = check_output_path(args.out or FINETUNED_CHECKPOINT)  # before any picture is read
     own = merge([load_folder(f) for f in args.folders])  # several writers' folders train as one
+    for why in own.unreadable:
+        print(f"note: {why}; left out", file=sys.stderr)
     cfg = FinetuneConfig(**{k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None})
-    result = finetune(own, args.checkpoint or SHIPPED_CHECKPOINT, cfg, out=args.out or FINETUNED_CHECKPOINT)
+    result = finetune(own, args.checkpoint or SHIPPED_CHECKPOINT, cfg, out=out)
     b, a = result.before, result.after
     own_line = f"held-out pictures {b['own']:.2%} -> {a['own']:.2%} ({result.n_holdout}), " if "own" in b else ""
     print(f"{own_line}MNIST test {b['mnist']:.2%} -> {a['mnist']:.2%}; saved {result.out}; "
@@ -149,6 +196,8 @@ def _predict(args) -> int:
     from .reading import read_pictures
 
     predictor = Predictor(_model_path(args))
+    if predictor.check_problem:
+        print(f"note: {predictor.check_problem}", file=sys.stderr)
     status = 0
     for batch in read_pictures(args.images):  # many at a time: one model forward per batch
         predictions = iter(predictor.predict_many([r.preprocessed for r in batch if r.error is None]))
@@ -259,8 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        _tell("\ninterrupted")
         return INTERRUPTED
     except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
-        sys.stderr.close()
+        _quiet_dead_pipes()
         return 0

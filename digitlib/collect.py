@@ -7,20 +7,28 @@ earlier drawing; undo removes the last one saved in this session.
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .atomic import write_atomically
 from .errors import DigitsError
 from .folder import DIGITS
+from .outputs import refuse_course_models, remove_stale_temporaries
 
 
 class Collector:
     def __init__(self, root: str | Path, start: int = 0):
         self.root = Path(root)
+        refuse_course_models(self.root, "folder")
         if self.root.exists() and not self.root.is_dir():
             raise DigitsError(f"{self.root} is a file; give a folder to collect digits into")
+        for d in DIGITS:  # half-written saves of a killed session (hidden .tmp files)
+            if (self.root / d).is_dir():
+                remove_stale_temporaries(self.root / d, ".*.tmp")
         self.next_digit = start
         self.saved: list[tuple[int, Path]] = []   # this session's saves, newest last, for undo
 
@@ -30,8 +38,10 @@ class Collector:
 
     def counts(self) -> dict[int, int]:
         """How many pictures of each digit the folder holds (earlier sessions included)."""
-        return {d: sum(1 for p in (self.root / str(d)).glob("*.png") if not p.name.startswith("."))
-                if (self.root / str(d)).is_dir() else 0 for d in range(10)}
+        def pictures(folder: Path) -> int:  # every picture evaluate and finetune would read, any case
+            return sum(1 for p in folder.iterdir() if not p.name.startswith(".") and p.is_file()
+                       and p.suffix.lower() in IMG_EXTENSIONS)
+        return {d: pictures(self.root / str(d)) if (self.root / str(d)).is_dir() else 0 for d in range(10)}
 
     def summary(self) -> str:
         return "  ".join(f"{d}: {n}" for d, n in self.counts().items())
@@ -48,8 +58,11 @@ class Collector:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            for k in range(1000):  # a name no earlier drawing has: never overwrite one
-                path = folder / f"{stamp}-{k:03d}.png"
+            # a name no earlier drawing has: never overwrite one; when a thousand saves took this
+            # second's names, a random one (returning a taken name would let undo delete its file)
+            names = [f"{stamp}-{k:03d}" for k in range(1000)] + [f"{stamp}-{uuid.uuid4().hex}" for _ in range(3)]
+            for name in names:
+                path = folder / f"{name}.png"
                 if path.exists():
                     continue
                 try:
@@ -57,6 +70,8 @@ class Collector:
                     break
                 except FileExistsError:  # another window saved the same name a moment ago
                     continue
+            else:
+                raise DigitsError(f"cannot find a free name in {folder}")
         except OSError as e:
             raise DigitsError(f"cannot save into {folder}: {e.strerror or e}") from None
         self.saved.append((digit, path))
@@ -73,9 +88,56 @@ class Collector:
         return path
 
 
+def _ruled_lines(dark: np.ndarray, axis: int) -> list[float]:
+    """Centres of the long straight lines across the picture along axis (0: vertical lines).
+    A ruled line is dark along most of the page; spreading each dark pixel a few pixels
+    sideways lets a slightly turned scan's line count whole, not a column of digits."""
+    reach = 1 + dark.shape[axis] // 300
+    spread = dark.copy()
+    for k in range(1, reach + 1):
+        spread |= np.roll(dark, k, axis=1 - axis) | np.roll(dark, -k, axis=1 - axis)
+    frac = spread.mean(axis=axis)
+    frac = frac >= 0.6
+    runs, start = [], None
+    for i, on in enumerate(np.append(frac, False)):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            runs.append((start + i - 1) / 2)
+            start = None
+    return runs
+
+
+def _grid(lines: list[float], n: int, side: int) -> tuple[float, float] | None:
+    """(first, last) of n evenly spaced boxes ruled by lines (the page edges may be the outer
+    lines), or None when these lines are not such a grid."""
+    for edges in (lines, [0.0, *lines, side - 1.0]):
+        if len(edges) != n + 1:
+            continue
+        gaps = np.diff(edges)
+        if gaps.min() >= 8 and gaps.max() - gaps.min() <= 0.2 * gaps.mean():
+            return edges[0], edges[-1]
+    return None
+
+
+def find_grid(image: Image.Image, rows: int, cols: int) -> tuple[int, int, int, int]:
+    """The box (left, top, right, bottom) of the ruled grid of rows x cols cells on a scanned
+    sheet; a DigitsError when there is none, so a photo of anything else is not cut into "digits"."""
+    g = np.asarray(image.convert("L"), dtype=np.uint8)
+    dark = g < (int(g.min()) + int(g.max())) / 2 if g.max() > g.min() else np.zeros(g.shape, bool)
+    vertical, horizontal = _ruled_lines(dark, 0), _ruled_lines(dark, 1)
+    x, y = _grid(vertical, cols, g.shape[1]), _grid(horizontal, rows, g.shape[0])
+    if x is None or y is None:
+        raise DigitsError(f"no ruled grid of {rows} rows x {cols} columns found on the sheet "
+                          f"({len(horizontal)} horizontal and {len(vertical)} vertical lines); "
+                          f"rule it into boxes, or give the --rows and --cols it has")
+    return round(x[0]), round(y[0]), round(x[1]), round(y[1])
+
+
 def split_sheet(image: Image.Image, rows: int = 10, cols: int = 10, margin: float = 0.06) -> list[list[Image.Image]]:
     """Cut a scanned sheet ruled into a rows x cols grid into cells (row r, column c), each cell
     trimmed by `margin` of its size on every side so the ruled lines stay out."""
+    image = image.crop(find_grid(image, rows, cols))
     w, h = image.size
     cells = []
     for r in range(rows):

@@ -82,12 +82,16 @@ def finetune(own: DigitFolder | MNISTTensors, checkpoint: str | Path = SHIPPED_C
     holdout (e.g. another writer's pictures, for leave-one-writer-out).
     """
     cfg = cfg or FinetuneConfig()
+    if out is None:
+        return _finetune(own, checkpoint, cfg, holdout, None, progress, verbose)
+    out = check_output_path(out)
+    # held from the start: a second fine-tune into the same file is refused before it trains
+    with exclusive(out, "fine-tune"):
+        return _finetune(own, checkpoint, cfg, holdout, out, progress, verbose)
+
+
+def _finetune(own, checkpoint, cfg, holdout, out, progress, verbose) -> FinetuneResult:
     say = print if verbose else (lambda *a, **k: None)
-    if out is not None:
-        out = check_output_path(out)
-        if out.resolve() == SHIPPED_CHECKPOINT.resolve():
-            raise DigitsError(f"{out} is the model shipped with the course; write the fine-tuned one elsewhere "
-                              f"(default {FINETUNED_CHECKPOINT})")
     held_idx: list[int] = []
     if isinstance(own, DigitFolder):
         train_idx, held_idx = split_holdout(own, cfg.holdout, cfg.seed)
@@ -133,11 +137,10 @@ def finetune(own: DigitFolder | MNISTTensors, checkpoint: str | Path = SHIPPED_C
         if key in before:
             say(f"{name}: {before[key]:.2%} before, {after[key]:.2%} after")
     if out is not None:
-        with exclusive(out):
-            save_checkpoint(out, model, meta["arch"], config=meta.get("config"), epoch=meta.get("epoch"),
-                            test_accuracy=after["mnist"],
-                            finetune={**asdict(cfg), "from": str(checkpoint), "before": before, "after": after,
-                                      "n_train": result.n_train, "n_holdout": result.n_holdout})
+        save_checkpoint(out, model, meta["arch"], config=meta.get("config"), epoch=meta.get("epoch"),
+                        test_accuracy=after["mnist"],
+                        finetune={**asdict(cfg), "from": str(checkpoint), "before": before, "after": after,
+                                  "n_train": result.n_train, "n_holdout": result.n_holdout})
         result.out = out
         say(f"saved {out} ({seconds:.0f}s of training)")
     return result
@@ -155,9 +158,17 @@ def load_class(root: str | Path) -> dict[str, DigitFolder]:
 
 
 def merge(folders: list[DigitFolder]) -> DigitFolder:
-    """Several writers' folders as one."""
+    """Several writers' folders as one. A picture given twice would be trained on and held out
+    at once, making the held-out measure a lie: refused."""
+    seen: set[Path] = set()
+    for p in (p for f in folders for p in f.paths):
+        if p.resolve() in seen:
+            raise DigitsError(f"{p} is given twice (a folder named twice, or one inside another); "
+                              f"give each folder once")
+        seen.add(p.resolve())
     data = MNISTTensors(torch.cat([f.data.images for f in folders]), torch.cat([f.data.labels for f in folders]))
-    return DigitFolder(data, [p for f in folders for p in f.paths], [p for f in folders for p in f.skipped])
+    return DigitFolder(data, [p for f in folders for p in f.paths], [p for f in folders for p in f.skipped],
+                       [w for f in folders for w in f.unreadable])
 
 
 def leave_one_writer_out(writers: dict[str, DigitFolder], checkpoint: str | Path = SHIPPED_CHECKPOINT,

@@ -7,7 +7,7 @@ the trainer and ``evaluate`` use, exactly as for MNIST.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
@@ -27,6 +27,7 @@ class DigitFolder:
     data: MNISTTensors           # images (N, 1, 28, 28) in [0, 1] as the model sees them, labels
     paths: list[Path]            # the picture behind each example
     skipped: list[Path]          # pictures with nothing drawn on them
+    unreadable: list[str] = field(default_factory=list)  # "file: why" for pictures that could not be read
 
 
 def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
@@ -42,9 +43,14 @@ def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
     items, others = [], []
     for folder in subfolders:
         for p in sorted(folder.iterdir()):
-            if p.name.startswith(".") or not p.is_file():
+            if p.name.startswith("."):
                 continue
-            (items if p.suffix.lower() in IMG_EXTENSIONS else others).append((p, int(folder.name)))
+            if p.is_dir():  # refused, not skipped: its pictures would silently go unread
+                raise DigitsError(f"{root}: {p.relative_to(root)} is a folder inside a digit's folder; "
+                                  f"move its pictures up into {folder.relative_to(root)}/")
+            # a pipe or device would hang the reader: only regular picture files are read
+            ok = p.is_file() and p.suffix.lower() in IMG_EXTENSIONS
+            (items if ok else others).append((p, int(folder.name)))
     if others:
         names = ", ".join(str(p.relative_to(root)) for p, _ in others[:3])
         raise DigitsError(f"{root}: {len(others)} file(s) are not pictures ({names}); move them out")
@@ -57,11 +63,13 @@ def load_folder(root: str | Path, progress: bool = False) -> DigitFolder:
     """Read and preprocess every picture of an ImageFolder-style folder of digits, many at a time
     (digitlib.reading; progress: a bar on stderr)."""
     images, labels, paths, skipped = [], [], [], []
+    unreadable = []
     listed = list_pictures(root)
     reads = chain.from_iterable(read_pictures([path for path, _ in listed], progress=progress))
     for (path, digit), read in zip(listed, reads, strict=True):
-        if read.error is not None:
-            raise read.error
+        if read.error is not None:  # one damaged picture does not lose the others: it is named and left out
+            unreadable.append(str(read.error))
+            continue
         pre = read.preprocessed
         if pre.blank:
             skipped.append(path)
@@ -70,9 +78,10 @@ def load_folder(root: str | Path, progress: bool = False) -> DigitFolder:
         labels.append(digit)
         paths.append(path)
     if not images:
-        raise DigitsError(f"{root}: every picture in it is blank")
+        raise DigitsError(f"{root}: every picture in it is blank" if not unreadable else
+                          f"{root}: no picture in it could be read ({unreadable[0]})")
     data = MNISTTensors(torch.from_numpy(np.stack(images))[:, None], torch.tensor(labels, dtype=torch.long))
-    return DigitFolder(data, paths, skipped)
+    return DigitFolder(data, paths, skipped, unreadable)
 
 
 def score(model, folder: DigitFolder, n: int | None = None) -> dict:
@@ -80,7 +89,7 @@ def score(model, folder: DigitFolder, n: int | None = None) -> dict:
     right/total per digit, and every mistake with its file, what it was read as and how sure."""
     from .analysis import predict_probs
 
-    n = n or len(folder.data)  # the first n pictures, so folder.paths[i] stays example i
+    n = min(n or len(folder.data), len(folder.data))  # the first n pictures, so folder.paths[i] stays example i
     data = MNISTTensors(folder.data.images[:n], folder.data.labels[:n])
     probs = predict_probs(model, data)
     guess, labels = probs.argmax(1), data.labels

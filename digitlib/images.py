@@ -2,7 +2,8 @@
 
 A picture is shown the way a viewer shows it (EXIF rotation applied), huge pictures are shrunk
 while decoding where the format allows it (JPEG) and refused otherwise, before they can take
-gigabytes of memory, and an animated picture is read from its first frame, with a note.
+gigabytes of memory; any large picture is shrunk once decoded; an animated picture is read from
+its first frame, with a note; damaged metadata is a note, not Pillow's warnings.
 """
 from __future__ import annotations
 
@@ -29,10 +30,13 @@ def open_picture(path: str | Path) -> Picture:
     path = Path(path)
     if path.is_dir():
         raise DigitsError(f"{path}: is a folder, not an image file")
+    if path.exists() and not path.is_file():  # a pipe would wait forever for a writer
+        raise DigitsError(f"{path}: is not a regular file (a pipe or a device?), not an image file")
     notes = []
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # our limit below, so a big JPEG is shrunk
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with warnings.catch_warnings(record=True) as warned:  # Pillow's warnings become one note
+            warnings.simplefilter("always")
             with Image.open(path) as img:
                 w, h = img.size
                 if w * h > MAX_PIXELS and img.format == "JPEG":
@@ -45,9 +49,10 @@ def open_picture(path: str | Path) -> Picture:
                 img.seek(0)
                 image = ImageOps.exif_transpose(img)  # as a viewer shows it, not as stored
                 image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow's own limit, ~89 Mpx
-        raise DigitsError(f"{path}: picture too large (over {Image.MAX_IMAGE_PIXELS / 1e6:.0f} Mpx); "
-                          f"shrink it first") from None
+                if max(image.size) > 2 * DRAFT_SIDE:  # a 49 Mpx PNG would take gigabytes further on
+                    image = image.reduce(-(-max(image.size) // DRAFT_SIDE))
+        if warned:
+            notes.append(f"damaged metadata ignored ({str(warned[0].message).splitlines()[0][:80]})")
     except FileNotFoundError:
         raise DigitsError(f"{path}: no such image file") from None
     except PermissionError:
@@ -56,6 +61,8 @@ def open_picture(path: str | Path) -> Picture:
         raise DigitsError(f"{path}: cannot read it as an image (not a picture format Pillow knows)") from None
     except (OSError, ValueError, SyntaxError) as e:  # truncated or damaged data
         raise DigitsError(f"{path}: cannot read it as an image (damaged or truncated: {e})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
     return Picture(image, "; ".join(notes) or None)
 
 

@@ -9,6 +9,7 @@ import torch
 
 from .checkpoint import load_model
 from .config import DIGIT_CHECK, default_model
+from .errors import DigitsError
 from .preprocess import Preprocessed, preprocess
 from .reject import DigitCheck
 
@@ -20,6 +21,7 @@ class Prediction:
     probs: list[float]         # ten probabilities, one per digit
     preprocessed: Preprocessed
     sure: bool = True          # False: the model should not be trusted on this picture
+    checked: bool = True       # False: no "not sure" check could be asked (missing or damaged)
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         order = sorted(range(10), key=lambda d: -self.probs[d])
@@ -28,10 +30,13 @@ class Prediction:
     @property
     def verdict(self) -> str:
         """What the window, the pad and the CLI say about it: how sure, or not sure at all."""
-        return f"{self.confidence:.1%} sure" if self.sure else "Not sure this is a digit"
+        if not self.sure:
+            return "Not sure this is a digit"
+        return f"{self.confidence:.1%} sure" + ("" if self.checked else " (not checked: no 'not sure' check)")
 
     def as_dict(self) -> dict:
-        return {"digit": self.digit, "sure": self.sure, "confidence": self.confidence, "probs": self.probs}
+        return {"digit": self.digit, "sure": self.sure, "checked": self.checked, "confidence": self.confidence,
+                "probs": self.probs}
 
 
 class Predictor:
@@ -54,12 +59,24 @@ class Predictor:
         self.arch: str = meta["arch"]
         self.test_accuracy: float | None = meta.get("test_accuracy")
         self.epoch: int | None = meta.get("epoch")
-        self.check = DigitCheck(check, device) if check is not None and Path(check).is_file() else None
+        # A missing or damaged check must not stop digits being read, nor pass unsaid: every
+        # picture is then read as a digit, and check_problem says why (the CLI, window and pad show it).
+        self.check: DigitCheck | None = None
+        self.check_problem: str | None = None
+        if check is not None and not Path(check).is_file():
+            self.check_problem = (f"the 'not sure' check {check} is missing, so every picture is read as a "
+                                  f"digit (restore it: git checkout -- {check})")
+        elif check is not None:
+            try:
+                self.check = DigitCheck(check, device)
+            except DigitsError as e:
+                self.check_problem = f"the 'not sure' check is off, every picture is read as a digit: {e}"
 
     def describe(self) -> str:
         acc = f"{self.test_accuracy:.2%} test accuracy" if self.test_accuracy is not None else "accuracy unknown"
         check = "" if self.check is not None else "; no 'not sure' check"
-        return f"{self.which} ({self.checkpoint.name}: {self.arch}, {acc}{check})"
+        problem = f". Note: {self.check_problem}" if self.check_problem else ""
+        return f"{self.which} ({self.checkpoint.name}: {self.arch}, {acc}{check}){problem}"
 
     @torch.no_grad()
     def probabilities(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -95,5 +112,6 @@ class Predictor:
                 continue
             p, is_digit = next(read)
             digit = int(p.argmax())
-            out.append(Prediction(digit, float(p[digit]), [float(x) for x in p], pre, bool(is_digit)))
+            out.append(Prediction(digit, float(p[digit]), [float(x) for x in p], pre, bool(is_digit),
+                                  checked=self.check is not None))
         return out

@@ -8,11 +8,9 @@ epoch makes ``--resume`` possible.
 from __future__ import annotations
 
 import math
-import os
 import sys
-import tempfile
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,70 +20,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .augment import random_affine
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import save_checkpoint
 from .config import TrainConfig
 from .data import MNISTTensors, load_mnist, normalize
 from .device import keep_freed_memory, pick_device
 from .errors import DigitsError
 from .models import build_model, read_once
-
-
-def last_path(best_path: str | Path) -> Path:
-    """Where the resumable end-of-epoch state lives, next to the best checkpoint."""
-    p = Path(best_path)
-    return p.with_name(p.stem + ".last.pth")
-
-
-def resume_config(best_path: str | Path) -> TrainConfig:
-    """The settings of the interrupted run whose best checkpoint is best_path: --resume uses
-    them all, so a resumed run is the run that was started, not a new one with defaults."""
-    state = _read_last(best_path)
-    return TrainConfig.from_dict({**state["config"], "out": str(best_path)})
-
-
-def check_output_path(path: str | Path) -> Path:
-    """Fail now, in one line, if the checkpoint could not be written: not after an epoch of training."""
-    if str(path).strip() == "":
-        raise DigitsError("the output path is empty; give a file name such as checkpoints/my_model.pth")
-    path = Path(path)
-    if path.is_dir():
-        raise DigitsError(f"output {path} is a folder; give a file name inside it, e.g. {path / 'model.pth'}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as e:
-        raise DigitsError(f"cannot write the checkpoint into {path.parent} ({e.strerror}); "
-                          f"choose another --out") from None
-    return path
-
-
-@contextmanager
-def exclusive(path: Path):
-    """Only one training may write a given checkpoint: a second one is refused at once, rather
-    than both reporting success while the last to finish silently wins."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks in the standard library we rely on
-        yield
-        return
-    lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            lock.seek(0)
-            pid = lock.read().strip() or "?"
-            raise DigitsError(f"another training (process {pid}) is already writing {path}; "
-                              f"wait for it or choose another --out") from None
-        lock.truncate(0)
-        lock.write(str(os.getpid()))
-        lock.flush()
-        try:
-            yield
-        finally:
-            lock_path.unlink(missing_ok=True)
-            fcntl.flock(lock, fcntl.LOCK_UN)
+from .outputs import check_output_path, exclusive  # noqa: F401 (callers import them from here)
+from .resume import last_path, load_last, restore, resume_config, save_last  # noqa: F401
 
 
 def make_optimizer(params, cfg: TrainConfig, steps_per_epoch: int | None = None):
@@ -138,6 +80,7 @@ class FitResult:
     selected_on: str = "test"
     checkpoint: Path | None = None
     seconds: float = 0.0
+    started: str = ""            # when the run began (kept across resumes): names the run --resume continues
 
 
 def split_validation(train: MNISTTensors, size: int, seed: int) -> tuple[MNISTTensors, MNISTTensors | None]:
@@ -214,7 +157,7 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
         cfg = replace(cfg, arch=type(model).__name__)
     device = pick_device(cfg.device)
     out = check_output_path(cfg.out)
-    with exclusive(out):
+    with exclusive(out, "training"):
         return _fit(cfg, device, out, train, test, resume, progress, verbose, model)
 
 
@@ -240,20 +183,19 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
     per_batch = cfg.schedule == "onecycle"
     if cfg.keep == "last":
         pick = "last"
-    result = FitResult(model=model, checkpoint=out, selected_on=pick)
+    result = FitResult(model=model, checkpoint=out, selected_on=pick, started=time.strftime("%Y-%m-%d %H:%M:%S"))
     start_epoch = 1
 
     if resume:
-        state = _load_last(cfg)
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
+        state = load_last(cfg)
+        restore(state, last_path(cfg.out), model, optimizer, scheduler, gen)
         result.history = list(state["history"])
         result.best_accuracy, result.best_epoch = state["best_accuracy"], state["best_epoch"]
         start_epoch = state["epoch"] + 1
-        say(f"resuming after epoch {state['epoch']} (best so far {result.best_accuracy:.2%})")
+        result.started = state.get("started") or "at an unknown time"
+        subset = f"{cfg.train_subset} training digits" if cfg.train_subset else "all training digits"
+        say(f"resuming the run started {result.started} ({cfg.recipe} recipe, {cfg.arch}, {cfg.epochs} epochs, "
+            f"{subset}) after epoch {state['epoch']} (best so far {result.best_accuracy:.2%})")
 
     began = time.perf_counter()
     epochs = tqdm(range(start_epoch, cfg.epochs + 1), desc="epochs", disable=not progress,
@@ -290,7 +232,7 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
             result.best_accuracy, result.best_epoch = score, epoch
             save_checkpoint(out, model, cfg.arch, config=cfg.as_dict(), epoch=epoch,
                             test_accuracy=row["test_accuracy"], history=result.history)
-        _save_last(cfg, model, optimizer, scheduler, gen, result, epoch)
+        save_last(cfg, model, optimizer, scheduler, gen, result, epoch)
         val_text = f"  |  val acc {row['val_accuracy']:.2%}" if val is not None else ""
         msg = (f"epoch {epoch:>2}/{cfg.epochs}  lr {lr:.4g}  train loss {row['train_loss']:.4f} "
                f"acc {row['train_accuracy']:.2%}  |  test loss {row['test_loss']:.4f} "
@@ -308,36 +250,3 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
         say(f"best {pick} accuracy {result.best_accuracy:.2%} at epoch {result.best_epoch}, "
             f"saved to {out} ({result.seconds:.0f}s)")
     return result
-
-
-def _save_last(cfg, model, optimizer, scheduler, gen, result, epoch) -> None:
-    save_checkpoint(last_path(cfg.out), model, cfg.arch, config=cfg.as_dict(), epoch=epoch,
-                    test_accuracy=result.history[-1]["test_accuracy"], history=result.history,
-                    optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                    generator=gen.get_state(), torch_rng=torch.get_rng_state(),
-                    best_accuracy=result.best_accuracy, best_epoch=result.best_epoch)
-
-
-def _read_last(best_path: str | Path) -> dict:
-    path = last_path(best_path)
-    if not path.exists():
-        raise DigitsError(f"nothing to resume: no finished epoch was saved for {best_path} "
-                          f"(train without --resume to start)")
-    state = load_checkpoint(path)
-    for key in ("config", "optimizer", "scheduler", "generator", "torch_rng", "best_accuracy", "best_epoch"):
-        if key not in state:
-            raise DigitsError(f"cannot resume: {path} lacks the training state {key!r}")
-    return state
-
-
-def _load_last(cfg: TrainConfig) -> dict:
-    path = last_path(cfg.out)
-    state = _read_last(cfg.out)
-    if state["arch"] != cfg.arch:
-        raise DigitsError(f"cannot resume: {path} holds a {state['arch']}, not a {cfg.arch}")
-    if state["epoch"] >= cfg.epochs:
-        raise DigitsError(f"nothing to resume: {path} already finished {state['epoch']} of {cfg.epochs} epochs")
-    if state["best_epoch"] and not Path(cfg.out).is_file():
-        raise DigitsError(f"cannot resume: the best checkpoint {cfg.out} of this run is gone; "
-                          f"start again without --resume")
-    return state

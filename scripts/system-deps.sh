@@ -2,6 +2,7 @@
 # Xvfb (for the Tk GUI tests) and Chromium + chromedriver (for the notebook pad test).
 # Installed with apt when we are root; otherwise, or when apt cannot install them (no network),
 # we say what to install and those tests are skipped: the rest of `make test` still runs.
+# Under CI (the CI variable set) that is a failure instead: CI must never go green without them.
 set -u
 need=()
 command -v Xvfb >/dev/null || need+=(xvfb)
@@ -14,8 +15,13 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; then
     exit 0
   fi
-  echo "note: apt-get could not install ${need[*]} (offline?); GUI and browser tests will be skipped. Later: $line"
+  why="apt-get could not install ${need[*]} (offline?)"
 else
-  echo "note: GUI and browser tests will be skipped; to run them install: $line"
+  why="not root, or no apt-get: cannot install ${need[*]}"
 fi
+if [ -n "${CI:-}" ]; then
+  echo "error: $why; CI is set, so the GUI and browser tests must run: $line" >&2
+  exit 1
+fi
+echo "note: $why; GUI and browser tests will be skipped. Later: $line"
 exit 0

@@ -92,3 +92,59 @@ def test_a_scanned_sheet_becomes_a_folder(tmp_path, predictor):
     assert sorted(folder.data.labels.tolist()) == [r for r in range(10) for c in range(6) if (r, c) != (4, 5)]
     read = [predictor.predict(Image.open(p)).digit for p in folder.paths]
     assert np.mean(np.array(read) == folder.data.labels.numpy()) >= 0.95  # the ruled lines stayed out
+
+
+def _text_and_circle():
+    page = Image.new("L", (800, 600), 255)
+    draw = ImageDraw.Draw(page)
+    for i in range(12):
+        draw.text((40, 30 + 40 * i), "The quick brown fox jumps over the lazy dog 0123456789", fill=0)
+    draw.ellipse((450, 250, 700, 500), outline=0, width=6)
+    return page
+
+
+@pytest.mark.parametrize("page, cols", [
+    (_text_and_circle(), 10), (Image.new("L", (1, 1), 255), 10), (Image.new("RGB", (5, 5), "black"), 10),
+    ("ruled 10x6", 5000), ("ruled 10x6", 3),
+], ids=["text-and-circle", "1x1", "5x5", "cols-5000", "cols-3-of-6"])
+def test_a_page_without_the_asked_grid_is_refused(tmp_path, capsys, page, cols):
+    from digitlib.cli import main
+
+    if page == "ruled 10x6":
+        page = Image.new("L", (600, 1000), 255)
+        draw = ImageDraw.Draw(page)
+        for i in range(11):
+            draw.line([(0, i * 100), (600, i * 100)], fill=100, width=3)
+            draw.line([(i * 100, 0), (i * 100, 1000)], fill=100, width=3)
+    page.save(tmp_path / "scan.png")
+    rc = main(["sheet", str(tmp_path / "scan.png"), "--out", str(tmp_path / "mine"), "--cols", str(cols)])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count("\n") == 1 and f"error: no ruled grid of 10 rows x {cols} columns" in err, err
+    assert not (tmp_path / "mine").exists() or not any((tmp_path / "mine").rglob("*.png"))
+
+
+def test_when_a_thousand_names_are_taken_a_save_gets_its_own(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setattr(time, "strftime", lambda fmt: "20260101-000000")
+    (tmp_path / "3").mkdir()
+    for k in range(1000):  # other windows saved a thousand drawings this second
+        (tmp_path / "3" / f"20260101-000000-{k:03d}.png").write_bytes(b"theirs")
+    c = Collector(tmp_path)
+    mine = c.save(_drawing(), digit=3)
+    assert mine.parent == tmp_path / "3" and np.array_equal(np.asarray(Image.open(mine)), np.asarray(_drawing()))
+    assert c.undo() == mine and not mine.exists()
+    assert len(list((tmp_path / "3").iterdir())) == 1000  # theirs all kept
+
+
+def test_counts_every_picture_evaluate_reads_and_cleans_killed_saves(tmp_path):
+    import os
+
+    (tmp_path / "4").mkdir()
+    for name in ("a.PNG", "b.jpg", "c.jpeg", "d.png"):
+        _drawing().convert("RGB").save(tmp_path / "4" / name)
+    stale = tmp_path / "4" / ".20260101-000000-000.png.abc.tmp"  # a save killed an hour ago
+    stale.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    c = Collector(tmp_path)
+    assert c.counts()[4] == 4 == len(list_pictures(tmp_path)) and not stale.exists()

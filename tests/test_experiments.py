@@ -5,9 +5,10 @@ import torch
 from torch import nn
 
 from digitlib.config import TrainConfig
-from digitlib.data import normalize
+from digitlib.data import MNISTTensors, normalize
 from digitlib.experiments import RawPixels, compare, gap, is_affine, series
 from digitlib.models import MLP, DigitCNN
+from digitlib.train import FitResult
 
 
 def test_linearity_is_detected_and_relu_breaks_it():
@@ -34,5 +35,24 @@ def test_variants_start_from_the_same_seed_and_are_repeatable(tmp_path, mnist_te
     runs = compare(variants, base, out=str(tmp_path / "x.pth"))
     losses = series(runs, "train_loss")
     assert losses["mlp"] == losses["mlp again"] != losses["no momentum"]
-    on_train, on_test = gap(runs["mlp"], mnist_test.subset(100), mnist_test.subset(200))
-    assert 0 <= on_train <= 1 and 0 <= on_test <= 1 and series(runs, "test_accuracy")["mlp"][0] > 10
+    history = runs["mlp"].history
+    assert series(runs, "test_accuracy")["mlp"] == [100 * r["test_accuracy"] for r in history]  # in %
+    assert series(runs, "train_loss")["mlp"] == [r["train_loss"] for r in history]  # losses as they are
+
+
+def test_gap_measures_each_set_in_eval_mode_in_order(mnist_test):
+    torch.manual_seed(0)
+    model = MLP()
+    model.net[1].weight.data[:] = 0.01 * torch.randn_like(model.net[1].weight)  # a model dropout would sway
+    run = FitResult(model=model)
+    real = mnist_test.subset(300)
+    wrong = MNISTTensors(real.images, (real.labels + 1) % 10)  # every label wrong: accuracy is 1 - right
+
+    def by_hand(data):
+        model.eval()
+        with torch.no_grad():
+            return (model(normalize(data.images)).argmax(1) == data.labels).sum().item() / len(data)
+
+    on_wrong, on_real = gap(run, wrong, real)
+    assert (on_wrong, on_real) == (by_hand(wrong), by_hand(real))
+    assert on_wrong != on_real

@@ -37,13 +37,16 @@ def app_factory(xdisplay):
         app.close()
 
 
-def _settle(app, seconds=1.5):
+def _settle(app, seconds=60):
+    """Run the window until its reading is shown: no fixed wait, and a reading that never comes fails."""
     end = time.time() + seconds
     while time.time() < end:
         app.root.update()
         if app.pending is None and app.debounce is None:
             break
         time.sleep(0.01)
+    else:
+        pytest.fail(f"the window did not show its reading within {seconds} s")
     app.root.update()
 
 
@@ -116,6 +119,28 @@ def test_without_a_checkpoint_it_says_how_to_train(app_factory, tmp_path):
     app.canvas.event_generate("<ButtonRelease-1>", x=120, y=120)
     _settle(app)
     assert not app.recorder.empty and app.digit_label.cget("text") == "?"  # drawing still works
+
+
+def test_a_model_with_nan_weights_is_said_in_the_window(app_factory, shipped_checkpoint, tmp_path):
+    import torch
+
+    state = torch.load(shipped_checkpoint, weights_only=True)
+    next(iter(state["state_dict"].values())).fill_(float("nan"))
+    torch.save(state, tmp_path / "nan.pth")
+    app = app_factory(tmp_path / "nan.pth")  # the window starts and says why there is no model
+    assert "No model loaded" in app.status.cget("text") and "holds NaN" in app.status.cget("text")
+
+
+def test_a_missing_check_is_said_and_digits_are_still_read(app_factory, shipped_checkpoint, mnist_test,
+                                                           tmp_path, monkeypatch):
+    from digitlib.predict import Predictor
+
+    monkeypatch.setattr(Predictor.__init__, "__defaults__", (None, "cpu", tmp_path / "digit_check.pth"))
+    app = app_factory(shipped_checkpoint)  # the "not sure" check is missing: said, and digits still read
+    assert "'not sure' check" in app.status.cget("text") and "is missing" in app.status.cget("text")
+    trace_digit(app, mnist_test.images[0, 0].numpy())
+    assert app.digit_label.cget("text") == str(mnist_test.labels[0].item())
+    assert "not checked" in app.confidence_label.cget("text")
 
 
 def test_collect_mode_saves_labelled_drawings(app_factory, shipped_checkpoint, mnist_test, tmp_path):

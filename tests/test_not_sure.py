@@ -64,3 +64,26 @@ def test_the_pad_greys_out_a_drawing_that_is_no_digit(predictor):
         pad.release()
     assert pad.prediction.sure is False
     assert 'data-sure="false"' in pad.result.value and "Not sure this is a digit" in pad.result.value
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "no threshold"])
+def test_a_missing_or_damaged_check_is_said_and_digits_are_still_read(shipped_checkpoint, tmp_path, capsys,
+                                                                       monkeypatch, damage):
+    from digitlib.cli import main
+
+    check = tmp_path / "digit_check.pth"
+    if damage == "garbage":
+        check.write_bytes(b"PK\x03\x04 not a whole checkpoint")
+    elif damage == "no threshold":
+        check.write_bytes(shipped_checkpoint.read_bytes())
+    said = "is missing" if damage == "missing" else "is off"
+    p = Predictor(shipped_checkpoint, check=check)
+    assert p.check is None and said in p.check_problem and said in p.describe()
+    read = p.predict(nondigits.make("heart", 1, seed=0)[0])
+    assert read.digit is not None and read.sure and "not checked" in read.verdict
+    picture = tmp_path / "heart.png"
+    nondigits.make("heart", 1, seed=0)[0].save(picture)
+    monkeypatch.setattr(Predictor.__init__, "__defaults__", (None, "cpu", check))  # as if models/ had it
+    assert main(["predict", str(picture), "--checkpoint", str(shipped_checkpoint), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["checked"] is False and err.count("\n") == 1 and "note: the 'not sure' check" in err

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import ARTIFACTS, ROOT
+from .conftest import ARTIFACTS, ROOT, missing_system_tool
 
 pytestmark = pytest.mark.browser
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -25,7 +25,7 @@ def _free_port() -> int:
 @pytest.fixture
 def lab(tmp_path):
     if not (CHROMIUM and DRIVER):
-        pytest.skip("Chromium and chromedriver are not installed (sudo apt-get install chromium chromium-driver)")
+        missing_system_tool("Chromium and chromedriver are not installed (sudo apt-get install chromium chromium-driver)")
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(ROOT / "notebooks" / "06_draw_and_predict.ipynb", work)
@@ -71,6 +71,7 @@ def _write_collect_notebook(path):
 
 
 def _open_and_run_all(browser, url):
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -79,8 +80,12 @@ def _open_and_run_all(browser, url):
     wait = WebDriverWait(browser, 120)
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
-    # JupyterLab may ask which kernel to use; the default (Python 3) is the right one
-    time.sleep(1)
+    # JupyterLab may ask which kernel to use; the default (Python 3) is the right one. Wait for the
+    # dialog if it comes (it comes within a moment of the notebook going idle), not a fixed sleep.
+    try:
+        WebDriverWait(browser, 5).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept")))
+    except TimeoutException:
+        pass
     for button in browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
         button.click()
     # Run > Run All Cells

@@ -93,3 +93,36 @@ def test_a_large_jpeg_is_shrunk_while_decoding(tmp_path, monkeypatch):
     Image.new("L", (3000, 3000), 255).save(path)
     picture = open_picture(path)
     assert max(picture.image.size) <= 1500 and "read at" in picture.note
+
+
+def test_a_jpeg_over_pillows_limit_is_shrunk_and_the_limit_said_is_the_codes(tmp_path, monkeypatch):
+    import digitlib.images as images
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)  # Pillow's bomb check: 2x this raises
+    monkeypatch.setattr(images, "MAX_PIXELS", 1_000_000)
+    monkeypatch.setattr(images, "DRAFT_SIDE", 700)
+    Image.new("L", (3000, 3000), 255).save(tmp_path / "big.jpg")
+    picture = open_picture(tmp_path / "big.jpg")
+    assert max(picture.image.size) <= 1500 and "read at" in picture.note
+    Image.new("L", (3000, 3000), 255).save(tmp_path / "big.png")
+    with pytest.raises(DigitsError, match=r"9 Mpx, the limit is 1 Mpx"):
+        open_picture(tmp_path / "big.png")
+    assert Image.MAX_IMAGE_PIXELS == 1_000_000  # Pillow's setting is given back
+
+
+def test_a_large_picture_is_shrunk_once_decoded(tmp_path, monkeypatch):
+    import digitlib.images as images
+
+    monkeypatch.setattr(images, "DRAFT_SIDE", 500)
+    Image.new("RGBA", (2100, 1400), (255, 255, 255, 0)).save(tmp_path / "big.png")
+    assert open_picture(tmp_path / "big.png").image.size == (420, 280)  # reduced 5x, shape kept
+
+
+def test_damaged_metadata_is_one_note_not_warnings(tmp_path):
+    import warnings
+
+    Image.new("L", (100, 100), 255).save(tmp_path / "x.jpg", exif=b"Exif\0\0II*\0\x08\0\0\0\x05\0\xff\xff\xff\xff")
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        picture = open_picture(tmp_path / "x.jpg")
+    assert warned == [] and "damaged metadata ignored" in picture.note

@@ -2,6 +2,7 @@
 started (same settings, same numbers), and the shipped model is never touched."""
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def test_interrupt_then_resume_is_the_same_run(tmp_path, monkeypatch, capsys, un
         assert main([*RUN, "--out", str(out)]) == 130
     err = capsys.readouterr().err
     if epoch == 1:  # nothing finished: no hint that would fail
-        assert "nothing was saved" in err and "--resume" not in err and not out.exists()
+        assert "nothing of this run was saved" in err and "--resume" not in err and not out.exists()
         return
     hint = err.strip().splitlines()[-1]
     assert hint.startswith(f"interrupted; continue with: {shlex.quote(sys.executable)} -m digitlib train --resume")
@@ -65,6 +66,55 @@ def interrupted_in_epoch_2(tmp_path, monkeypatch, capsys):
         assert main([*RUN, "--out", str(out)]) == 130
     capsys.readouterr()
     return out
+
+
+def test_a_new_run_interrupted_early_offers_no_hint_to_an_older_runs_state(tmp_path, monkeypatch, capsys):
+    out = interrupted_in_epoch_2(tmp_path, monkeypatch, capsys)  # an older run (seed 5) left its state
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, 1)  # a different run into the same --out, stopped before it saved
+        assert main(["train", "--fast", "--epochs", "2", "--seed", "9", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "nothing of this run was saved" in err and "--resume" not in err
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(m, 1)  # --resume names the run it continues: the older one
+        assert main(["train", "--resume", "--out", str(out)]) == 130
+    said = capsys.readouterr()
+    assert "resuming the run started " in said.out and "3 epochs, 6000 training digits) after epoch 1" in said.out
+    assert "continue with:" in said.err  # that run's state, still resumable
+
+
+DAMAGE = {  # a .last.pth whose parts are of the right container but wrong inside
+    "optimizer type": lambda s: s.update(optimizer="x"),
+    "optimizer groups": lambda s: s.update(optimizer={"state": {}, "param_groups": []}),
+    "generator": lambda s: s.update(generator=torch.zeros(3, dtype=torch.uint8)),
+    "torch rng": lambda s: s.update(torch_rng=torch.zeros(3)),
+    "settings": lambda s: s["config"].update(epochs="three"),
+    "epoch": lambda s: s.update(epoch=0),
+    "weights": lambda s: s["state_dict"].update({k: v[:1] for k, v in s["state_dict"].items() if v.dim()}),
+}
+
+
+@pytest.fixture(scope="module")
+def stopped_in_epoch_2(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stopped") / "m.pth"
+    with pytest.MonkeyPatch.context() as m:
+        interrupt_in_epoch(m, 2)
+        assert main([*RUN, "--out", str(out)]) == 130
+    return out
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_state_file_is_one_line_on_resume(tmp_path, capsys, stopped_in_epoch_2, damage):
+    out = tmp_path / "m.pth"
+    for src in (stopped_in_epoch_2, last_path(stopped_in_epoch_2)):
+        shutil.copy(src, tmp_path / src.name)
+    capsys.readouterr()
+    state = torch.load(last_path(out), weights_only=True)
+    DAMAGE[damage](state)
+    torch.save(state, last_path(out))
+    assert main(["train", "--resume", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: cannot resume: {last_path(out)} is damaged"), err
 
 
 def test_resume_refuses_flags_that_disagree(tmp_path, monkeypatch, capsys):

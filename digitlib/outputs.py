@@ -1,0 +1,80 @@
+"""Where training and fine-tuning may write, and only one writer per file.
+
+The course's models (models/) are read by every notebook and the "not sure" check: no command
+writes there, whatever --out says. A checkpoint path is checked before any work starts, and a
+lock makes a second training or fine-tune into the same file fail at once, rather than both
+reporting "saved" while the last to finish silently wins.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from .config import REPO_ROOT
+from .errors import DigitsError
+
+COURSE_MODELS = REPO_ROOT / "models"
+
+
+def refuse_course_models(path: str | Path, what: str = "output") -> None:
+    """A DigitsError if path is in (or is) the course's models folder, however it is spelt."""
+    resolved, models = Path(path).resolve(), COURSE_MODELS.resolve()
+    if resolved == models or models in resolved.parents:
+        raise DigitsError(f"{what} {path} is inside {COURSE_MODELS}, which holds the models shipped with "
+                          f"the course; nothing may be written there: choose a path under checkpoints/")
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Fail now, in one line, if the checkpoint could not be written: not after an epoch of training."""
+    if str(path).strip() == "":
+        raise DigitsError("the output path is empty; give a file name such as checkpoints/my_model.pth")
+    path = Path(path)
+    refuse_course_models(path)
+    if path.is_dir():
+        raise DigitsError(f"output {path} is a folder; give a file name inside it, e.g. {path / 'model.pth'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as e:
+        raise DigitsError(f"cannot write the checkpoint into {path.parent} ({e.strerror}); "
+                          f"choose another --out") from None
+    remove_stale_temporaries(path.parent, f".{path.stem}*.tmp")
+    return path
+
+
+def remove_stale_temporaries(folder: Path, pattern: str = "*.tmp", older_than_s: float = 600) -> None:
+    """Temporary files a killed process left behind (a save takes a second, not minutes)."""
+    for tmp in folder.glob(pattern):
+        try:
+            if time.time() - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+        except OSError:
+            pass  # another process got there first, or the folder is read-only: harmless
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name("." + path.name + ".lock")
+
+
+@contextmanager
+def exclusive(path: Path, who: str = "process"):
+    """Hold the write lock of checkpoint path for the block, or fail at once if another holds it.
+    The lock is the kernel's (released even by kill -9); its hidden file is removed on the way
+    out, and one a killed process left is simply taken over by the next run."""
+    lock = FileLock(lock_path(path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise DigitsError(f"another {who} is already writing {path}; wait for it or choose another --out") from None
+    except OSError as e:
+        raise DigitsError(f"cannot lock {path} ({e.strerror or e}); choose another --out") from None
+    try:
+        yield
+    finally:
+        lock_path(path).unlink(missing_ok=True)
+        lock.release()
