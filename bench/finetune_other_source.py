@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from digitlib.checkpoint import load_model  # noqa: E402
-from digitlib.config import SHIPPED_CHECKPOINT  # noqa: E402
-from digitlib.finetune import FinetuneConfig, finetune  # noqa: E402
-from digitlib.folder import load_folder, score  # noqa: E402
+from digitlib.checkpoint import load_checkpoint, load_model
+from digitlib.config import SHIPPED_CHECKPOINT
+from digitlib.finetune import FinetuneConfig, finetune
+from digitlib.folder import load_folder, score
+from digitlib.preprocess import steps_for
 
 
 def write(images, labels, root: Path, start: int) -> Path:
@@ -37,6 +36,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=400, help="pictures in the learner's folder")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint", type=Path, default=SHIPPED_CHECKPOINT)
     args = ap.parse_args()
     try:
         from sklearn.datasets import load_digits
@@ -46,12 +46,13 @@ def main():
     order = np.random.default_rng(args.seed).permutation(len(digits.target))
     mine_idx, rest_idx = order[:args.n], order[args.n:]
     with tempfile.TemporaryDirectory() as tmp:
-        mine = load_folder(write(digits.images[mine_idx], digits.target[mine_idx], Path(tmp) / "mine", 0))
-        rest = load_folder(write(digits.images[rest_idx], digits.target[rest_idx], Path(tmp) / "rest", args.n))
-        model, _ = load_model(SHIPPED_CHECKPOINT)
+        steps = steps_for(load_checkpoint(args.checkpoint))
+        mine = load_folder(steps=steps, root=write(digits.images[mine_idx], digits.target[mine_idx], Path(tmp) / "mine", 0))
+        rest = load_folder(steps=steps, root=write(digits.images[rest_idx], digits.target[rest_idx], Path(tmp) / "rest", args.n))
+        model, _ = load_model(args.checkpoint)
         rest_before = score(model, rest)["accuracy"]
         began = time.perf_counter()
-        r = finetune(mine, SHIPPED_CHECKPOINT, FinetuneConfig(seed=args.seed), progress=False, verbose=False)
+        r = finetune(mine, args.checkpoint, FinetuneConfig(seed=args.seed), progress=False, verbose=False)
         wall = time.perf_counter() - began
         rest_after = score(r.model, rest)["accuracy"]
     print(f"UCI digits (43 writers, 8x8), seed {args.seed}: fine-tuned on {r.n_train}, "

@@ -6,12 +6,21 @@ import torch
 
 from .augment import AffineParams, apply_affine
 from .data import MNISTTensors
+from .preprocess import FULL, Steps, to_tensors
 from .train import batched_logits
 
 
 def predict_probs(model, data: MNISTTensors, batch_size: int = 1000) -> torch.Tensor:
     """Softmax probabilities (N, 10) for every image of data, on the CPU."""
     return torch.cat([torch.softmax(logits, 1).cpu() for logits, _ in batched_logits(model, data, batch_size)])
+
+
+@torch.no_grad()
+def pipeline_accuracy(model, pictures, labels, steps: Steps = FULL) -> float:
+    """Share of pictures the model reads right after preprocessing them with these steps."""
+    images = to_tensors(pictures, steps)
+    guess = predict_probs(model, MNISTTensors(images, torch.as_tensor(labels))).argmax(1)
+    return float((guess == torch.as_tensor(labels)).float().mean())
 
 
 def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor) -> np.ndarray:

@@ -142,8 +142,9 @@ def _evaluate(args) -> int:
 def _evaluate_folder(model, path, meta, args) -> int:
     """Accuracy on a folder of your own pictures, per digit, with every mistake listed."""
     from .folder import load_folder, score
+    from .preprocess import steps_for
 
-    folder = load_folder(args.data, progress=True)
+    folder = load_folder(args.data, progress=True, steps=steps_for(meta))
     scored = score(model, folder, args.subset)
     per_digit, mistakes = scored["per_digit"], scored["mistakes"]
     out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data), **scored,
@@ -166,14 +167,18 @@ def _finetune(args) -> int:
     from .config import SHIPPED_CHECKPOINT
     from .finetune import FINETUNED_CHECKPOINT, FinetuneConfig, finetune, merge
     from .folder import load_folder
+    from .checkpoint import load_checkpoint
     from .outputs import check_output_path
+    from .preprocess import steps_for
 
     out = check_output_path(args.out or FINETUNED_CHECKPOINT)  # before any picture is read
-    own = merge([load_folder(f) for f in args.folders])  # several writers' folders train as one
+    base = args.checkpoint or SHIPPED_CHECKPOINT
+    steps = steps_for(load_checkpoint(base))  # the pictures made ready as this model reads them
+    own = merge([load_folder(f, steps=steps) for f in args.folders])  # several writers' folders train as one
     for why in own.unreadable:
         print(f"note: {why}; left out", file=sys.stderr)
     cfg = FinetuneConfig(**{k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None})
-    result = finetune(own, args.checkpoint or SHIPPED_CHECKPOINT, cfg, out=out)
+    result = finetune(own, base, cfg, out=out)
     b, a = result.before, result.after
     own_line = f"held-out pictures {b['own']:.2%} -> {a['own']:.2%} ({result.n_holdout}), " if "own" in b else ""
     print(f"{own_line}MNIST test {b['mnist']:.2%} -> {a['mnist']:.2%}; saved {result.out}; "
@@ -199,7 +204,7 @@ def _predict(args) -> int:
     if predictor.check_problem:
         print(f"note: {predictor.check_problem}", file=sys.stderr)
     status = 0
-    for batch in read_pictures(args.images):  # many at a time: one model forward per batch
+    for batch in read_pictures(args.images, steps=predictor.steps):  # many at a time: one model forward per batch
         predictions = iter(predictor.predict_many([r.preprocessed for r in batch if r.error is None]))
         for read in batch:
             _print_prediction(read, None if read.error else next(predictions), args.json)

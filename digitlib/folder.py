@@ -17,6 +17,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .data import MNISTTensors
 from .errors import DigitsError
+from .preprocess import FULL, Steps
 from .reading import read_pictures
 
 DIGITS = [str(d) for d in range(10)]
@@ -59,13 +60,13 @@ def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
     return items
 
 
-def load_folder(root: str | Path, progress: bool = False) -> DigitFolder:
+def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -> DigitFolder:
     """Read and preprocess every picture of an ImageFolder-style folder of digits, many at a time
     (digitlib.reading; progress: a bar on stderr)."""
     images, labels, paths, skipped = [], [], [], []
     unreadable = []
     listed = list_pictures(root)
-    reads = chain.from_iterable(read_pictures([path for path, _ in listed], progress=progress))
+    reads = chain.from_iterable(read_pictures([path for path, _ in listed], progress=progress, steps=steps))
     for (path, digit), read in zip(listed, reads, strict=True):
         if read.error is not None:  # one damaged picture does not lose the others: it is named and left out
             unreadable.append(str(read.error))

@@ -10,7 +10,7 @@ import torch
 from .checkpoint import load_model
 from .config import DIGIT_CHECK, default_model
 from .errors import DigitsError
-from .preprocess import Preprocessed, preprocess
+from .preprocess import Preprocessed, preprocess, steps_for
 from .reject import DigitCheck
 
 
@@ -56,6 +56,7 @@ class Predictor:
         self.checkpoint = Path(checkpoint)
         self.device = torch.device(device)
         self.model, meta = load_model(self.checkpoint, self.device)
+        self.steps = steps_for(meta)  # how pictures are made ready for this model
         self.arch: str = meta["arch"]
         self.test_accuracy: float | None = meta.get("test_accuracy")
         self.epoch: int | None = meta.get("epoch")
@@ -92,7 +93,7 @@ class Predictor:
         return dict(stages(self.model, p.preprocessed.tensor.to(self.device)))
 
     def predict(self, image) -> Prediction:
-        return self.predict_many([preprocess(image)])[0]
+        return self.predict_many([preprocess(image, self.steps)])[0]
 
     def predict_many(self, pictures: list[Preprocessed], batch_size: int = 256) -> list[Prediction]:
         """One Prediction per preprocessed picture, in order; the model and the check read batch_size

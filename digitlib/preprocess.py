@@ -28,10 +28,11 @@ FIELD = 28              # ... inside a 28x28 field
 WORK = 80               # stroke width is evened out at 4x the 20-px box
 STROKE_WIDTH = 7.7      # median MNIST stroke width at WORK scale (10-90%: 5.8-11.5; measured in tests)
 MIN_CONTRAST = 0.08     # ink must differ from the paper by this much (0..1) to count as drawn
-INK_FLOOR = 0.1         # ink weaker than this (relative to the strongest) is paper, or ...
+INK_FLOOR = 0.1         # ink weaker than this (relative to the strongest) is paper under uneven light, or ...
 NOISE_FLOOR = 8.0       # ... within this many noise std of it (photos; chosen on training digits)
 MAX_SIDE = 256          # larger inputs are shrunk first: enough detail, and it keeps us fast
-FLAT_PAPER = 0.05       # a border this even (2-60% range) is flat paper: a drawing or a scan
+CLEAN_PAPER = 0.004     # a frame's paper this even (one-sided std) is a digital picture, not a photo or scan
+FLAT_PAPER = 0.06       # paper this even along the frame (of the ink's contrast) is flat
 
 
 @dataclass
@@ -88,19 +89,38 @@ def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.array(img.resize((max(1, width), max(1, height)), Image.LANCZOS), dtype=np.float32)
 
 
-def _background(g: np.ndarray, border: np.ndarray) -> np.ndarray:
-    """Paper brightness at every pixel.
+def _paper_along_frame(g: np.ndarray) -> list[float]:
+    """The paper's level on each half of each side of the frame (eight numbers; ink is bright).
 
-    When the border is even, the paper is taken as flat: drawings and clean scans, whatever
-    the pen. Otherwise (photos: shadows, uneven light) the ink is taken out by a morphological
-    opening on a ~40 px copy, then scaled back. That opening would also take the cores of
-    very fat strokes for paper, which is why it is kept for pictures that need it.
+    Light that changes across the page makes them differ; noise does not, as each is a median.
+    The ink may touch the frame, on all four sides in a digit cut tight to its ink (forms,
+    datasets), so only pixels on the paper's side of Otsu's split of the picture count.
     """
-    # The ink (bright here) may touch the frame, as in a digit cut tight from a form: judge the
-    # paper by the border's darker 60%, which stays paper unless the ink covers most of the frame.
-    lo, hi = np.percentile(border, [2, 60])
-    if hi - lo < FLAT_PAPER:
-        return np.full_like(g, float(np.median(border)))
+    h, w = g.shape
+    split = _otsu(g)
+    halves = [g[0, :w // 2 + 1], g[0, w // 2:], g[-1, :w // 2 + 1], g[-1, w // 2:],
+              g[:h // 2 + 1, 0], g[h // 2:, 0], g[:h // 2 + 1, -1], g[h // 2:, -1]]
+    # The ink's soft edge also falls on the paper's side: a low percentile keeps to the paper, and
+    # a half that is mostly ink is skipped.
+    levels = [float(np.percentile(part[part <= split], 25)) for part in halves if (part <= split).mean() >= 0.25]
+    paper = g[g <= split]  # an even picture (a blank page) may have nothing below Otsu's split
+    return levels or [float(np.median(paper)) if paper.size else float(g.min())]
+
+
+def _background(g: np.ndarray) -> float | np.ndarray:
+    """Paper brightness: one number for flat paper, else a map of every pixel's.
+
+    When the paper along the frame is evenly lit, it is taken as flat: drawings, clean scans and
+    digits cut tight to their ink, whatever the pen. Otherwise (photos: shadows, uneven light)
+    the ink is taken out by a morphological opening on a ~40 px copy, then scaled back. That
+    opening would also take the cores of very fat strokes for paper, which is why it is kept
+    for pictures that need it.
+    """
+    levels = sorted(_paper_along_frame(g))
+    # Drop the brightest and darkest half: ink crossing the frame may still tip one of them.
+    spread = levels[-2] - levels[1] if len(levels) > 3 else levels[-1] - levels[0]
+    if spread < FLAT_PAPER * max(float(g.max()) - levels[0], MIN_CONTRAST):
+        return float(np.median(levels))
     h, w = g.shape
     s = 40 / max(h, w)
     small = torch.from_numpy(_resize(g, round(w * s), round(h * s)))[None, None]
@@ -169,60 +189,126 @@ def _center_of_mass(a: np.ndarray) -> tuple[float, float]:
     return float((ys * a).sum() / total), float((xs * a).sum() / total)
 
 
-def preprocess(image) -> Preprocessed:
+@dataclass(frozen=True)
+class Steps:
+    """Which of the pipeline's extra steps run. All off is the textbook MNIST recipe (PLAIN):
+    invert if the median pixel is light, subtract the median, scale to the maximum, zero what is
+    below 20%, crop, fit 20x20, centre of mass at (14, 14). Notebook 06 adds them one by one."""
+
+    polarity: bool = True   # the ink is what departs furthest from the paper, not "paper is light"
+    paper: bool = True      # paper level along the frame (or under shadows), noise measured on it
+    specks: bool = True     # lone noisy pixels do not stretch the crop
+    stroke: bool = True     # strokes evened out towards MNIST's width, full-strength ink
+
+
+FULL = Steps()
+PLAIN = Steps(polarity=False, paper=False, specks=False, stroke=False)
+# A model trained with other pens (TrainConfig.pen, as the shipped one) reads thick and thin
+# strokes itself; evening them out then costs more than it gives (8x8 pictures blown up:
+# 73.0% with it, 84.3% without; thick pen 99.7% / 99.3%: bench/drawn_digits.py, README).
+FOR_PEN_TRAINED = Steps(stroke=False)
+
+
+def steps_for(checkpoint: dict) -> Steps:
+    """The steps that suit a model, from the training settings its checkpoint carries."""
+    return FOR_PEN_TRAINED if (checkpoint.get("config") or {}).get("pen", 0) > 0 else FULL
+PLAIN_FLOOR = 0.2  # the textbook recipe's threshold, relative to the strongest ink
+
+
+def preprocess(image, steps: Steps = FULL) -> Preprocessed:
     """Turn a picture of one digit into the model's input (see the module docstring)."""
-    gray = to_gray(image)
-    steps: dict[str, np.ndarray] = {"input": gray}
-    h, w = gray.shape
-    if max(h, w) > MAX_SIDE:
-        s = MAX_SIDE / max(h, w)
-        gray = np.clip(_resize(gray, round(w * s), round(h * s)), 0, 1)
-
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])  # mostly paper
-    inverted = _ink_is_dark(gray, float(np.median(border)))
+    gray = _shrink(to_gray(image))
+    shown: dict[str, np.ndarray] = {"input": gray}
+    if steps.polarity:
+        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])  # mostly paper
+        inverted = _ink_is_dark(gray, float(np.median(border)))
+    else:
+        inverted = float(np.median(gray)) > 0.5
     g = 1.0 - gray if inverted else gray  # MNIST is light ink on black
-
-    diff = g - _background(g, 1.0 - border if inverted else border)
-    # Noise level from the median absolute deviation of the paper alone (Otsu's split): in a
-    # tight crop the ink can be half the picture and would pass for noise.
-    paper = diff[diff <= _otsu(diff)]
-    noise = 1.4826 * float(np.median(np.abs(paper - np.median(paper)))) if paper.size else 0.0
-    ink = np.clip(diff, 0, None)
-    peak = float(ink.max(initial=0))
-    if peak < MIN_CONTRAST:
-        return _blank(steps, inverted)
-    ink = ink / peak
-    ink[ink < max(INK_FLOOR, NOISE_FLOOR * noise / peak)] = 0.0
-    ink = _drop_specks(ink)
-    if not ink.any():
-        return _blank(steps, inverted)
-    steps["ink"] = ink
+    ink = _ink(g, steps)
+    if ink is None:
+        return _blank(shown, inverted)
+    shown["ink"] = ink
 
     rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    steps["crop"] = crop
+    shown["crop"] = crop
+    box = _fit_box(crop, steps.stroke)
+    shown["fit20"] = box
+    image28 = _centre(box)
+    shown["centered"] = image28
+    tensor = normalize(torch.from_numpy(image28)[None, None])
+    shown["normalized"] = tensor[0, 0].numpy()
+    return Preprocessed(tensor=tensor, image28=image28, blank=False, inverted=inverted, steps=shown)
 
-    ch, cw = crop.shape
-    s = WORK / max(ch, cw)
-    work = np.clip(_resize(crop, round(cw * s), round(ch * s)), 0, 1)
-    work = _even_stroke_width(work)
-    s = BOX / max(work.shape)
-    box = np.clip(_resize(work, round(work.shape[1] * s), round(work.shape[0] * s)), 0, 1)
-    box = box / max(float(box.max()), 1e-6)  # full-strength ink, as in MNIST
-    steps["fit20"] = box
 
-    # Place the box so its centre of mass lands on pixel (14, 14), where MNIST's is.
+def _shrink(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    if max(h, w) <= MAX_SIDE:
+        return gray
+    s = MAX_SIDE / max(h, w)
+    return np.clip(_resize(gray, round(w * s), round(h * s)), 0, 1)
+
+
+def _ink(g: np.ndarray, steps: Steps) -> np.ndarray | None:
+    """Ink strength in [0, 1] (light ink on black, paper 0), or None when nothing is drawn."""
+    level, noise, floor = _paper(g) if steps.paper else (float(np.median(g)), 0.0, PLAIN_FLOOR)
+    ink = np.clip(g - level, 0, None)
+    peak = float(ink.max(initial=0))
+    if peak < MIN_CONTRAST:
+        return None
+    ink = ink / peak
+    ink[ink < max(floor, NOISE_FLOOR * noise / peak)] = 0.0
+    if steps.specks:
+        ink = _drop_specks(ink)
+    return ink if ink.any() else None
+
+
+def _paper(g: np.ndarray) -> tuple[float | np.ndarray, float, float]:
+    """(level, noise, floor): the paper's level (one number on flat paper, a map under uneven
+    light), its noise (a std, in g's units) and the weakest ink kept, relative to the strongest."""
+    background = _background(g)
+    if isinstance(background, float):
+        # Flat paper. On a clean digital picture (no noise on the frame's paper, on its far side
+        # from the ink, where no soft edge is) the median is the paper when it lies on the paper's
+        # side, as in the textbook recipe: a blurry or blown-up digit's soft edge is then paper.
+        split = _otsu(g)
+        frame = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
+        frame = frame[frame <= split]
+        far_side = float(np.median(frame) - np.percentile(frame, 16)) if frame.size else 0.0
+        median = float(np.median(g))
+        if far_side < CLEAN_PAPER and median <= split:
+            return max(background, median), far_side, PLAIN_FLOOR
+    return background, _paper_noise(g - background), INK_FLOOR
+
+
+def _paper_noise(diff: np.ndarray) -> float:
+    """The median absolute deviation (as a std) of the paper alone, on Otsu's side of it: in a
+    tight crop the ink can be half the picture and would pass for noise."""
+    paper = diff[diff <= _otsu(diff)]
+    return 1.4826 * float(np.median(np.abs(paper - np.median(paper)))) if paper.size else 0.0
+
+
+def _fit_box(crop: np.ndarray, even_strokes: bool) -> np.ndarray:
+    """The crop with its longest side fitted to 20 px, as MNIST's digits."""
+    if even_strokes:  # stroke width is evened out at 4x the 20-px box, then full-strength ink
+        ch, cw = crop.shape
+        s = WORK / max(ch, cw)
+        crop = _even_stroke_width(np.clip(_resize(crop, round(cw * s), round(ch * s)), 0, 1))
+    s = BOX / max(crop.shape)
+    box = np.clip(_resize(crop, round(crop.shape[1] * s), round(crop.shape[0] * s)), 0, 1)
+    return box / max(float(box.max()), 1e-6) if even_strokes else box
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    """The box in a 28x28 field, placed so its centre of mass lands on pixel (14, 14), as in MNIST."""
     cy, cx = _center_of_mass(box)
     bh, bw = box.shape
     top = int(np.clip(round(FIELD / 2 - cy), 0, FIELD - bh))
     left = int(np.clip(round(FIELD / 2 - cx), 0, FIELD - bw))
     image28 = np.zeros((FIELD, FIELD), dtype=np.float32)
     image28[top:top + bh, left:left + bw] = box
-    steps["centered"] = image28
-
-    tensor = normalize(torch.from_numpy(image28)[None, None])
-    steps["normalized"] = tensor[0, 0].numpy()
-    return Preprocessed(tensor=tensor, image28=image28, blank=False, inverted=inverted, steps=steps)
+    return image28
 
 
 def _blank(steps: dict, inverted: bool) -> Preprocessed:
@@ -231,7 +317,7 @@ def _blank(steps: dict, inverted: bool) -> Preprocessed:
     return Preprocessed(tensor=None, image28=empty, blank=True, inverted=inverted, steps=steps)
 
 
-def to_tensors(images) -> torch.Tensor:
+def to_tensors(images, steps: Steps = FULL) -> torch.Tensor:
     """Many pictures as model inputs before normalisation: (N, 1, 28, 28) in [0, 1], one per
     picture in order (a blank one is all zeros), so labels given alongside stay aligned."""
-    return torch.from_numpy(np.stack([preprocess(image).image28 for image in images]))[:, None]
+    return torch.from_numpy(np.stack([preprocess(image, steps).image28 for image in images]))[:, None]

@@ -18,7 +18,7 @@ import torch
 from .data import normalize
 from .errors import DigitsError
 from .images import open_picture
-from .preprocess import Preprocessed, preprocess
+from .preprocess import FULL, Preprocessed, Steps, preprocess
 
 BATCH = 256             # pictures per batch: one progress step, one model forward
 PROGRESS_DELAY_S = 2.0  # a bar only for reads that take longer than this: a few pictures print none
@@ -33,8 +33,8 @@ class Read:
 
 
 class _Pictures(torch.utils.data.Dataset):
-    def __init__(self, names: Sequence[str]):
-        self.names = list(names)
+    def __init__(self, names: Sequence[str], steps: Steps = FULL):
+        self.names, self.steps = list(names), steps
 
     def __len__(self):
         return len(self.names)
@@ -43,7 +43,7 @@ class _Pictures(torch.utils.data.Dataset):
         """Plain values only, cheap to send back from a worker: the 28x28 image, blank, inverted, error, note."""
         try:
             picture = open_picture(self.names[i])
-            pre = preprocess(picture.image)
+            pre = preprocess(picture.image, self.steps)
         except DigitsError as e:
             return None, True, False, str(e), None
         return pre.image28, pre.blank, pre.inverted, None, picture.note
@@ -61,7 +61,7 @@ def _read(name: str, image28, blank: bool, inverted: bool, error: str | None, no
 
 
 def read_pictures(names: Sequence, batch_size: int | None = None, workers: int = 0,
-                  progress: bool = True, desc: str = "reading pictures") -> Iterator[list[Read]]:
+                  progress: bool = True, desc: str = "reading pictures", steps: Steps = FULL) -> Iterator[list[Read]]:
     """Yield the pictures' Reads batch by batch (BATCH by default), in the order of names; workers:
     processes reading them (0: this one).
 
@@ -70,7 +70,7 @@ def read_pictures(names: Sequence, batch_size: int | None = None, workers: int =
     from tqdm.auto import tqdm
 
     names, batch_size = [str(n) for n in names], batch_size or BATCH
-    loader = torch.utils.data.DataLoader(_Pictures(names), batch_size=batch_size, num_workers=workers,
+    loader = torch.utils.data.DataLoader(_Pictures(names, steps), batch_size=batch_size, num_workers=workers,
                                          collate_fn=_as_list)
     with tqdm(total=len(names), desc=desc, unit="picture", file=sys.stderr, disable=not progress,
               delay=PROGRESS_DELAY_S, mininterval=0.5) as bar:

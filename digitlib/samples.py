@@ -59,6 +59,37 @@ def tight_crop(digit28: np.ndarray, rng: np.random.Generator, size: int = 96,
     return 1.0 - ink if dark_on_light else ink
 
 
+def tight_crop_all_sides(digit28: np.ndarray, rng: np.random.Generator, size: int = 96,
+                         dark_on_light: bool = True) -> np.ndarray:
+    """Cut to the ink's bounding box and stretched to size x size, so the ink touches all four
+    sides, as datasets that store digits cropped to their ink, or a cell cut from a form."""
+    ys, xs = np.nonzero(digit28 > 30 / 255)
+    crop = digit28[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    img = Image.fromarray((crop * 255).astype(np.uint8)).resize((size, size), Image.BICUBIC)
+    ink = np.asarray(img, dtype=np.float32) / 255
+    return 1.0 - ink if dark_on_light else ink
+
+
+def tiny_blurred(digit28: np.ndarray, rng: np.random.Generator, cells: int = 8, size: int = 96) -> np.ndarray:
+    """A tiny picture (cells x cells) blown up smoothly (bilinear), dark on light: the way an 8x8
+    dataset digit looks when shown big."""
+    small = Image.fromarray((digit28 * 255).astype(np.uint8)).resize((cells, cells), Image.BOX)
+    return 1.0 - np.asarray(small.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
+
+
+def uci_digits(size: int = 96) -> tuple[list[np.ndarray], np.ndarray]:
+    """The UCI optdigits test digits that scikit-learn ships (1,797 digits by 43 writers, 8x8,
+    ink 0-16), blown up bilinearly to size x size, dark on light: pictures MNIST never saw."""
+    try:
+        from sklearn.datasets import load_digits  # an optional dependency: the bench and tests only
+    except ImportError:
+        raise ImportError("the UCI digits need scikit-learn: pip install scikit-learn") from None
+    uci = load_digits()
+    pictures = [1.0 - np.asarray(Image.fromarray((d / 16 * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR),
+                                 dtype=np.float32) / 255 for d in uci.images]
+    return pictures, uci.target.astype(np.int64)
+
+
 def blocky(digit28: np.ndarray, rng: np.random.Generator, cells: int = 8, size: int = 64) -> np.ndarray:
     """A tiny picture (cells x cells, like the 8x8 digits of scikit-learn) blown up blockily."""
     small = Image.fromarray((digit28 * 255).astype(np.uint8)).resize((cells, cells), Image.BOX)
@@ -85,3 +116,38 @@ def on_grey_scan(digit28: np.ndarray, rng: np.random.Generator, size: int = 160)
 def chalk(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Light ink on a dark board."""
     return 0.15 + 0.8 * (1.0 - on_pad(digit28, rng))
+
+
+# Every style, by the name the bench and the notebooks print: MNIST test digits dressed up, or
+# (UCI) pictures from other writers. A 1 cut tight on all four sides is a filled rectangle that
+# no reader could tell, so those styles leave the 1s out.
+STYLES = {
+    "MNIST digit as is": lambda d, r: d,
+    "drawn on 280x280 pad": on_pad,
+    "pad, thin pen": lambda d, r: on_pad(d, r, stroke=0.5),
+    "pad, thick pen": lambda d, r: on_pad(d, r, stroke=2.0),
+    "photo, grey paper": as_photo,
+    "flat scan, grey paper": on_grey_scan,
+    "chalk: light ink on a dark board": chalk,
+    "soft pen on a transparent sheet": on_transparent,
+    "cut tight, squared with paper, 96 px": tight_crop,
+    "cut tight on 4 sides, 96 px": tight_crop_all_sides,
+    "cut tight on 4 sides, 16 px, either polarity":
+        lambda d, r: tight_crop_all_sides(d, r, 16, dark_on_light=bool(r.integers(2))),
+    "8x8 blown up blockily": blocky,
+    "8x8 blown up smoothly": tiny_blurred,
+    "UCI digits: 43 other writers, 8x8 blown up to 96 px": None,
+}
+NO_ONES = {"cut tight on 4 sides, 96 px", "cut tight on 4 sides, 16 px, either polarity"}
+
+
+def style(name: str, digits: np.ndarray, labels: np.ndarray, n: int, seed: int = 0):
+    """(pictures, labels): the first n digits (28x28 floats in [0, 1]) dressed in the named style,
+    or n of the UCI digits spread over all 43 writers."""
+    if STYLES[name] is None:
+        pictures, targets = uci_digits()
+        pick = np.linspace(0, len(targets) - 1, min(n, len(targets))).round().astype(int)
+        return [pictures[i] for i in pick], targets[pick]
+    keep = [i for i in range(len(labels)) if not (name in NO_ONES and labels[i] == 1)][:n]
+    rng = np.random.default_rng(seed)
+    return [STYLES[name](digits[i], rng) for i in keep], np.asarray(labels)[keep]

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .augment import random_affine
+from .augment import random_affine, random_elastic, random_pen
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
 from .data import MNISTTensors, load_mnist, normalize
@@ -118,6 +118,10 @@ def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: Train
         x, y = train.images[idx], train.labels[idx]
         if cfg.augment:
             x = random_affine(x, cfg.degrees, cfg.translate, generator=gen, mode=cfg.interpolation)
+            if cfg.pen:
+                x = random_pen(x, cfg.pen, generator=gen)
+            if cfg.elastic:
+                x = random_elastic(x, cfg.elastic, generator=gen)
         x = normalize(x).contiguous(memory_format=memory_format)
         logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)

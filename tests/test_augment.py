@@ -41,3 +41,31 @@ def test_zero_transform_is_identity(mnist_test):
     x = mnist_test.images[:4]
     p = AffineParams(torch.zeros(4), torch.zeros(4, 2))
     assert torch.allclose(apply_affine(x, p), x, atol=1e-5)
+
+
+def test_random_pen_thickens_blurs_or_keeps_each_image_and_strength_zero_changes_nothing():
+    from digitlib.augment import random_pen
+    from digitlib.data import load_mnist
+
+    x = load_mnist(False).images[:300]
+    same = random_pen(x, 0.0, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(same, x)
+    out = random_pen(x, 1.0, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 + 1e-6
+    changed = (out - x).abs().flatten(1).amax(1) > 1e-6
+    thicker = out.flatten(1).sum(1) > x.flatten(1).sum(1) + 1
+    # about a third of each kind: kept as they are, made thicker, made blurrier (more, fainter ink)
+    assert 0.2 < (~changed).float().mean() < 0.45 and thicker.float().mean() > 0.4
+
+
+def test_random_elastic_bends_strokes_but_keeps_the_digit_and_alpha_zero_is_identity():
+    from digitlib.augment import random_elastic
+    from digitlib.data import load_mnist
+
+    x = load_mnist(False).images[:50]
+    assert torch.allclose(random_elastic(x, 0.0), x, atol=1e-5)
+    bent = random_elastic(x, 20.0, generator=torch.Generator().manual_seed(0))
+    moved = (bent - x).abs().flatten(1).mean(1)
+    assert (moved > 0.01).all()  # every image bends ...
+    ink_ratio = bent.flatten(1).sum(1) / x.flatten(1).sum(1)
+    assert ((ink_ratio > 0.7) & (ink_ratio < 1.3)).all()  # ... without losing or doubling its ink

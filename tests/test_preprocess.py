@@ -114,3 +114,23 @@ def test_photographed_on_grey_paper_beats_bounding_box_only(predictor, mnist_tes
 
     base = np.mean([predictor.probabilities(bbox_only(p)).argmax().item() == y for p, y in zip(photos, labels)])
     assert ours >= 0.97 and ours > base + 0.2
+
+
+def test_a_model_trained_with_other_pens_reads_strokes_as_they_come():
+    from digitlib.preprocess import FULL, steps_for
+
+    assert steps_for({"config": {"pen": 1.0}}).stroke is False
+    assert steps_for({"config": {"pen": 0.0}}) == FULL and steps_for({}) == FULL  # older checkpoints
+
+
+def test_plain_is_the_textbook_recipe():
+    """PLAIN thresholds at 20% above the median and evens nothing: a faint halo is paper, and a
+    digit's stroke keeps the width it came with."""
+    from digitlib.preprocess import PLAIN, preprocess
+
+    page = np.full((60, 60), 0.9, np.float32)
+    page[10:50, 28:33] = 0.0            # a thick dark bar: the ink
+    page[10:50, 24:28] = 0.8            # a faint halo beside it: 0.1 of the contrast, below 20%
+    plain = preprocess(page, PLAIN)
+    assert plain.inverted and not plain.blank
+    assert plain.steps["crop"].shape == (40, 5)  # the halo is not ink

@@ -52,7 +52,7 @@ def test_batches_read_every_picture_in_order_as_one_at_a_time(pictures, workers)
 
 def test_batched_predictions_equal_one_at_a_time(pictures, predictor):
     _, files = pictures
-    reads = [r for batch in reading.read_pictures(files, progress=False) for r in batch]
+    reads = [r for batch in reading.read_pictures(files, progress=False, steps=predictor.steps) for r in batch]
     together = predictor.predict_many([r.preprocessed for r in reads], batch_size=5)
     assert len(together) == len(files)
     for f, p in zip(files, together):
