@@ -146,10 +146,18 @@ TEST_SHAPES = {"smiley": smiley, "heart": heart, "arrow": arrow, "dot": dot}
 
 
 def make(kind: str, n: int, seed: int = 0) -> list[Image.Image]:
-    """n pictures of one kind: a shape name, "letters" (training fonts) or "letters:<font>"."""
+    """n pictures of one kind: a shape name (here or in digitlib.symbols), "letters" / "symbols"
+    (training fonts), "letters:<font>" / "symbols:<font>", or "held_out_symbols"."""
+    from . import symbols
+
     rng = np.random.default_rng([seed, sum(map(ord, kind))])
     if kind.startswith("letters"):
         fonts = [kind.split(":", 1)[1]] if ":" in kind else TRAIN_FONTS
         return [letter(LETTERS[rng.integers(len(LETTERS))], fonts[rng.integers(len(fonts))], rng) for _ in range(n)]
-    draw = {**TRAIN_SHAPES, **TEST_SHAPES}[kind]
+    if kind.startswith("symbols") or kind == "held_out_symbols":
+        chars = symbols.HELD_OUT_SYMBOLS if kind == "held_out_symbols" else symbols.SYMBOLS
+        fonts = ([kind.split(":", 1)[1]] if ":" in kind else TRAIN_FONTS if kind == "symbols"
+                 else TRAIN_FONTS + ["STIXGeneral.ttf"])
+        return [symbols.symbol_kind(chars, fonts, rng) for _ in range(n)]
+    draw = {**TRAIN_SHAPES, **TEST_SHAPES, **symbols.TRAIN_SHAPES, **symbols.TEST_SHAPES}[kind]
     return [draw(rng) for _ in range(n)]
