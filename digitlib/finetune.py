@@ -19,6 +19,7 @@ from .config import REPO_ROOT, SHIPPED_CHECKPOINT, TrainConfig
 from .data import MNISTTensors, load_mnist
 from .errors import DigitsError
 from .folder import DigitFolder, load_folder
+from .preprocess import FULL, Steps
 from .train import check_output_path, evaluate, exclusive, make_optimizer, train_one_epoch
 
 FINETUNED_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_finetuned.pth"
@@ -146,15 +147,16 @@ def _finetune(own, checkpoint, cfg, holdout, out, progress, verbose) -> Finetune
     return result
 
 
-def load_class(root: str | Path) -> dict[str, DigitFolder]:
-    """A class folder, root/<writer>/<digit>/<picture>: every learner's folder, by writer."""
+def load_class(root: str | Path, steps: Steps = FULL) -> dict[str, DigitFolder]:
+    """A class folder, root/<writer>/<digit>/<picture>: every learner's folder, by writer, each
+    picture made ready with these preprocessing steps (those of the model to tune)."""
     root = Path(root)
     if not root.is_dir():
         raise DigitsError(f"{root}: no such folder (expected {root}/<writer>/<digit>/<picture>)")
     writers = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(writers) < 2:
         raise DigitsError(f"{root}: a class folder needs a subfolder per writer, found {len(writers)}")
-    return {w.name: load_folder(w) for w in writers}
+    return {w.name: load_folder(w, steps=steps) for w in writers}
 
 
 def merge(folders: list[DigitFolder]) -> DigitFolder:

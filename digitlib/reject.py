@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from .augment import random_affine
 from .config import TrainConfig
 from .data import MNISTTensors, load_mnist, normalize
-from .preprocess import to_tensors
+from .preprocess import steps_for, to_tensors
 
 VALIDATION = slice(50000, 60000)  # MNIST training digits kept for choosing the threshold
 
@@ -97,13 +97,14 @@ def build_check(base: str | Path, out: str | Path, cfg: ExposureConfig | None = 
     # MNIST training digits 50000+ drawn on a pad) 91.2% vs 90.6% of non-digits and 1.4% vs 1.5%
     # of digits flagged, 6 pictures in 1,100 and 1 in 1,000: no real gain, so weight 1 stays.
     cfg = cfg or ExposureConfig(epochs=3, outlier_weight=1.0, lr=1e-3)
-    outliers = torch.cat([to_tensors(nondigits.make(kind, n, seed=1)) for kind, n in TRAIN_KINDS.items()])
     model, meta = load_model(base)
+    steps = steps_for(meta)  # non-digits made ready as the base model reads pictures
+    outliers = torch.cat([to_tensors(nondigits.make(kind, n, seed=1), steps) for kind, n in TRAIN_KINDS.items()])
     outlier_exposure(model, outliers, cfg, progress)
     threshold = choose_threshold(model, load_mnist(True).images[VALIDATION], FLAG_RATE)
     reject = {"threshold": threshold, "validation_flag_rate": FLAG_RATE, "trained_on": list(TRAIN_KINDS),
               "from": Path(base).name, **{f"exposure_{k}": v for k, v in asdict(cfg).items()}}
-    save_checkpoint(out, model, meta["arch"], reject=reject)
+    save_checkpoint(out, model, meta["arch"], config=meta.get("config"), reject=reject)
     return reject
 
 

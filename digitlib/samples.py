@@ -80,10 +80,7 @@ def tiny_blurred(digit28: np.ndarray, rng: np.random.Generator, cells: int = 8, 
 def uci_digits(size: int = 96) -> tuple[list[np.ndarray], np.ndarray]:
     """The UCI optdigits test digits that scikit-learn ships (1,797 digits by 43 writers, 8x8,
     ink 0-16), blown up bilinearly to size x size, dark on light: pictures MNIST never saw."""
-    try:
-        from sklearn.datasets import load_digits  # an optional dependency: the bench and tests only
-    except ImportError:
-        raise ImportError("the UCI digits need scikit-learn: pip install scikit-learn") from None
+    from sklearn.datasets import load_digits  # here, not above: the pad and window never pay for it
     uci = load_digits()
     pictures = [1.0 - np.asarray(Image.fromarray((d / 16 * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR),
                                  dtype=np.float32) / 255 for d in uci.images]
