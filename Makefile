@@ -51,7 +51,7 @@ lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
 
 gui: venv
-	$(PY) gui/draw_gui.py
+	$(PY) -m digitlib gui
 
 bench: venv
 	$(PY) bench/benchmark.py

@@ -21,7 +21,7 @@ from torchvision import transforms
 from digitlib.config import TrainConfig
 from digitlib.data import MNIST_MEAN, MNIST_STD, load_mnist, mnist_dataset
 from digitlib.models import DigitCNN
-from digitlib.speed import training_images_per_second
+from digitlib.course.speed import training_images_per_second
 from digitlib.train import fit, make_optimizer
 
 

@@ -17,11 +17,11 @@ import time
 
 import numpy as np
 
-from digitlib import samples
-from digitlib.analysis import pipeline_accuracy
+from digitlib.synthetic import restyled
+from digitlib.course.analysis import pipeline_accuracy
 from digitlib.data import load_mnist
 from digitlib.predict import Predictor
-from digitlib.preprocess import PLAIN
+from digitlib.pictures.preprocess import PLAIN
 
 
 def main():
@@ -36,10 +36,10 @@ def main():
     print("| pictures | n | digitlib | plain | doubted (\"not sure\") | ms per prediction |\n"
           "|---|---:|---:|---:|---:|---:|")
     digits, labels = test.images[:, 0].numpy(), test.labels.numpy()
-    for name in samples.STYLES:
+    for name in restyled.STYLES:
         if wanted and not any(w in name for w in wanted):
             continue
-        pictures, truth = samples.style(name, digits, labels, args.n)
+        pictures, truth = restyled.style(name, digits, labels, args.n)
         ours, plain = (pipeline_accuracy(predictor.model, pictures, truth, steps) for steps in (predictor.steps, PLAIN))
         timed = pictures[:200]  # one at a time, as the surfaces read: the latency a learner sees
         t = time.perf_counter()

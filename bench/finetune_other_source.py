@@ -19,9 +19,9 @@ from PIL import Image
 
 from digitlib.checkpoint import load_checkpoint, load_model
 from digitlib.config import SHIPPED_CHECKPOINT
-from digitlib.finetune import FinetuneConfig, finetune
-from digitlib.folder import load_folder, score
-from digitlib.preprocess import steps_for
+from digitlib.handwriting.finetune import FinetuneConfig, finetune
+from digitlib.handwriting.folder import load_folder, score
+from digitlib.pictures.preprocess import steps_for
 
 
 def write(images, labels, root: Path, start: int) -> Path:

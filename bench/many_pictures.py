@@ -2,7 +2,7 @@
 
     python bench/many_pictures.py [--n 10000] [--predict 2000] [--repeat 1]
 
-The pictures are MNIST test digits drawn on a 280x280 pad (digitlib.samples.on_pad), saved as PNG
+The pictures are MNIST test digits drawn on a 280x280 pad (digitlib.synthetic.restyled.on_pad), saved as PNG
 into artifacts/ once and reused. Each command runs as a learner runs it, in its own process; the
 load average is printed beside each time because the machine may be shared.
 """
@@ -19,10 +19,9 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from digitlib import samples  # noqa: E402
-from digitlib.data import load_mnist  # noqa: E402
+from digitlib.synthetic import restyled
+from digitlib.data import load_mnist
 
 
 def make_folder(n: int) -> Path:
@@ -34,7 +33,7 @@ def make_folder(n: int) -> Path:
     for i in range(n):
         digit = int(test.labels[i % len(test)])
         (root / str(digit)).mkdir(parents=True, exist_ok=True)
-        pad = samples.on_pad(test.images[i % len(test), 0].numpy(), rng)
+        pad = restyled.on_pad(test.images[i % len(test), 0].numpy(), rng)
         Image.fromarray((pad * 255).astype(np.uint8)).save(root / str(digit) / f"{i:05d}.png")
     done.touch()
     return root

@@ -2,14 +2,14 @@
 
     python bench/not_sure.py [--n 200] [--digits 1000] [--check models/digit_check.pth] [--validation]
 
-Non-digits are drawn by digitlib.nondigits / digitlib.symbols with seeds the check never trained
+Non-digits are drawn by digitlib.synthetic.nondigits / digitlib.synthetic.symbols with seeds the check never trained
 on. The kinds marked "never trained on" are absent from its training altogether: letters and
 symbols in the STIX and Computer Modern fonts (training used DejaVu only), symbols never trained
 in any font (§ ¶ © ® £ ¥), pen shapes (smiley, heart, arrow, a single dot), filled shapes other
 than the trained disc / box / blob (triangle, star, heart), and pen symbols the training never
 drew (% * !) or drew by another hand (bowed and tilted plus, wide-hooked question mark, wavy
 equals). A single dot is close to the trained filled disc once cropped, so it is listed apart.
-Digits: MNIST test as the model reads it, and test digits drawn on a pad (samples.on_pad) with
+Digits: MNIST test as the model reads it, and test digits drawn on a pad (restyled.on_pad) with
 the normal, a thin and a thick pen.
 
 --validation measures what the build may be tuned on instead: the trained kinds with other new
@@ -22,14 +22,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digitlib import nondigits, samples, symbols  # noqa: E402
-from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT  # noqa: E402
-from digitlib.data import load_mnist, normalize  # noqa: E402
-from digitlib.predict import Predictor  # noqa: E402
-from digitlib.preprocess import to_tensors  # noqa: E402
-from digitlib.reject import TRAIN_KINDS, VALIDATION, DigitCheck  # noqa: E402
+from digitlib.synthetic import nondigits
+from digitlib.synthetic import restyled
+from digitlib.synthetic import symbols
+from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT
+from digitlib.data import load_mnist, normalize
+from digitlib.predict import Predictor
+from digitlib.pictures.preprocess import to_tensors
+from digitlib.not_sure import TRAIN_KINDS, VALIDATION, DigitCheck
 
 UNSEEN = ([f"letters:{f}" for f in nondigits.TEST_FONTS] + [f"symbols:{f}" for f in nondigits.TEST_FONTS]
           + ["held_out_symbols"] + [k for k in nondigits.TEST_SHAPES if k != "dot"] + list(symbols.TEST_SHAPES))
@@ -51,7 +52,7 @@ def drawn_digits(images, n, rng_seed=0):
     out = {}
     for name, stroke in (("pad", 1.0), ("thin pen", 0.5), ("thick pen", 2.0)):
         rng = np.random.default_rng(rng_seed)
-        out[name] = [samples.on_pad(images[i, 0].numpy(), rng, stroke=stroke) for i in range(n)]
+        out[name] = [restyled.on_pad(images[i, 0].numpy(), rng, stroke=stroke) for i in range(n)]
     return out
 
 

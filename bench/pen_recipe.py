@@ -1,7 +1,7 @@
 """Choose the shipped model's extra augmentation on validation digits, not on the test set.
 
 Trains one model per variant (a validation split of the training digits held out), then reads
-the held-out digits dressed as other people's pictures (digitlib.samples) through the same
+the held-out digits dressed as other people's pictures (digitlib.synthetic.restyled) through the same
 preprocessing the surfaces use. The test set and the UCI digits choose nothing here.
 Usage: python bench/pen_recipe.py [--recipe speed] [--variants base,pen,elastic,pen+elastic]
                                   [--seeds 0] [--n 1000]
@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from digitlib import samples
-from digitlib.analysis import pipeline_accuracy
+from digitlib.synthetic import restyled
+from digitlib.course.analysis import pipeline_accuracy
 from digitlib.config import RECIPES, REPO_ROOT
 from digitlib.data import load_mnist
 from digitlib.train import fit, split_validation
@@ -27,7 +27,7 @@ STYLES = ["MNIST digit as is", "pad, thick pen", "pad, thin pen", "photo, grey p
 
 
 def read_styles(model, digits, labels, n) -> dict[str, float]:
-    return {name: pipeline_accuracy(model, *samples.style(name, digits, labels, n)) for name in STYLES}
+    return {name: pipeline_accuracy(model, *restyled.style(name, digits, labels, n)) for name in STYLES}
 
 
 def main():

@@ -25,10 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from digitlib.checkpoint import load_checkpoint  # noqa: E402
-from digitlib.train import last_path  # noqa: E402
+from digitlib.checkpoint import load_checkpoint
+from digitlib.train import last_path
 
 OUT = ROOT / "checkpoints" / "speedrun"
 
@@ -102,8 +101,8 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def ablation(seeds: list[int]) -> None:
-    from digitlib.speed import ablation as run_ablation
-    from digitlib.speed import interleaved_speeds
+    from digitlib.course.speed import ablation as run_ablation
+    from digitlib.course.speed import interleaved_speeds
 
     # 10,000 validation digits: with 5,000, one seed's accuracy moved by ~0.1 point, as much as
     # the differences measured

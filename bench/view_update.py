@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digitlib.pad import DrawingPad  # noqa: E402
-from digitlib.predict import Predictor  # noqa: E402
-from digitlib.writers import WRITERS  # noqa: E402
+from digitlib.surfaces.pad import DrawingPad
+from digitlib.predict import Predictor
+from digitlib.synthetic.writers import WRITERS
 
 ROUNDS = 10
 # A training like notebook 04's, with torch's default threads, until it is stopped; "ready" after its first step.
@@ -60,16 +59,16 @@ def training_beside():
 @contextlib.contextmanager
 def default_threads(gui=None):
     """As before the surfaces read with one thread: torch's default (every core)."""
-    import digitlib.pad
+    import digitlib.surfaces.pad
 
-    saved = digitlib.pad.inference_threads
-    digitlib.pad.inference_threads = contextlib.nullcontext
+    saved = digitlib.surfaces.pad.inference_threads
+    digitlib.surfaces.pad.inference_threads = contextlib.nullcontext
     if gui is not None:
         gui.inference_threads = contextlib.nullcontext
     try:
         yield
     finally:
-        digitlib.pad.inference_threads = saved
+        digitlib.surfaces.pad.inference_threads = saved
         if gui is not None:
             gui.inference_threads = saved
 
@@ -96,12 +95,9 @@ def time_pad(predictor, inside):
 
 
 def load_gui():
-    import importlib.util
+    from digitlib.surfaces import window  # Tk only when the window is timed
 
-    spec = importlib.util.spec_from_file_location("draw_gui", Path(__file__).resolve().parent.parent / "gui" / "draw_gui.py")
-    gui = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gui)
-    return gui
+    return window
 
 
 def time_window(gui, predictor_path, inside):

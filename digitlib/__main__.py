@@ -2,7 +2,7 @@
 import os
 import sys
 
-from .errors import INTERRUPTED  # a light module: importing it cannot be interrupted inside torch
+from digitlib.errors import INTERRUPTED  # a light module: importing it cannot be interrupted inside torch
 
 
 def _leave(code: int):
@@ -17,7 +17,7 @@ def _leave(code: int):
 
 
 try:  # Ctrl-C while torch is still importing is an interruption too, not a traceback
-    from .cli import main
+    from digitlib.cli import main
 except KeyboardInterrupt:
     print("\ninterrupted", file=sys.stderr)
     _leave(INTERRUPTED)

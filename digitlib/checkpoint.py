@@ -14,10 +14,10 @@ from importlib.metadata import version
 import torch
 from torch import nn
 
-from .atomic import write_atomically
-from .data import MNIST_MEAN, MNIST_STD
-from .errors import DigitsError
-from .models import ARCHITECTURES, build_model, rename_numbered_layers
+from digitlib.outputs import write_atomically
+from digitlib.data import MNIST_MEAN, MNIST_STD
+from digitlib.errors import DigitsError
+from digitlib.models import ARCHITECTURES, build_model, rename_numbered_layers
 
 FORMAT = "digits-checkpoint/1"
 

@@ -11,12 +11,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import RECIPES, TRAINED_CHECKPOINT, TrainConfig, default_model
-from .errors import INTERRUPTED, DigitsError
+from digitlib.config import RECIPES, TRAINED_CHECKPOINT, TrainConfig, default_model
+from digitlib.errors import INTERRUPTED, DigitsError
 
 
 def _train(args) -> int:
-    from .train import check_output_path, fit, last_path, resume_config
+    from digitlib.train import check_output_path, fit, last_path, resume_config
 
     out = check_output_path(args.out) if args.out is not None else Path(RECIPES[args.recipe or "reference"].out)
     given = {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr,
@@ -109,7 +109,7 @@ def _reads_digits(command):
     """command, run with few intra-op threads: see digitlib.device.inference_threads for why."""
     @functools.wraps(command)
     def run(args) -> int:
-        from .device import inference_threads
+        from digitlib.device import inference_threads
 
         with inference_threads():
             return command(args)
@@ -118,9 +118,9 @@ def _reads_digits(command):
 
 @_reads_digits
 def _evaluate(args) -> int:
-    from .checkpoint import load_model
-    from .data import load_mnist
-    from .train import evaluate
+    from digitlib.checkpoint import load_model
+    from digitlib.data import load_mnist
+    from digitlib.train import evaluate
 
     path = _model_path(args)
     model, meta = load_model(path)
@@ -141,8 +141,8 @@ def _evaluate(args) -> int:
 
 def _evaluate_folder(model, path, meta, args) -> int:
     """Accuracy on a folder of your own pictures, per digit, with every mistake listed."""
-    from .folder import load_folder, score
-    from .preprocess import steps_for
+    from digitlib.handwriting.folder import load_folder, score
+    from digitlib.pictures.preprocess import steps_for
 
     folder = load_folder(args.data, progress=True, steps=steps_for(meta))
     scored = score(model, folder, args.subset)
@@ -164,12 +164,12 @@ def _evaluate_folder(model, path, meta, args) -> int:
 
 
 def _finetune(args) -> int:
-    from .config import SHIPPED_CHECKPOINT
-    from .finetune import FINETUNED_CHECKPOINT, FinetuneConfig, finetune, merge
-    from .folder import load_folder
-    from .checkpoint import load_checkpoint
-    from .outputs import check_output_path
-    from .preprocess import steps_for
+    from digitlib.config import SHIPPED_CHECKPOINT
+    from digitlib.handwriting.finetune import FINETUNED_CHECKPOINT, FinetuneConfig, finetune, merge
+    from digitlib.handwriting.folder import load_folder
+    from digitlib.checkpoint import load_checkpoint
+    from digitlib.outputs import check_output_path
+    from digitlib.pictures.preprocess import steps_for
 
     out = check_output_path(args.out or FINETUNED_CHECKPOINT)  # before any picture is read
     base = args.checkpoint or SHIPPED_CHECKPOINT
@@ -187,8 +187,8 @@ def _finetune(args) -> int:
 
 
 def _sheet(args) -> int:
-    from .collect import Collector, collect_sheet
-    from .images import open_picture
+    from digitlib.handwriting.collect import Collector, collect_sheet
+    from digitlib.pictures.files import open_picture
 
     saved = collect_sheet(open_picture(args.scan).image, args.out, rows=args.rows, cols=args.cols)
     print(f"{len(saved)} pictures saved into {args.out}; it now holds {Collector(args.out).summary()}")
@@ -197,8 +197,8 @@ def _sheet(args) -> int:
 
 @_reads_digits
 def _predict(args) -> int:
-    from .predict import Predictor
-    from .reading import read_pictures
+    from digitlib.predict import Predictor
+    from digitlib.pictures.reading import read_pictures
 
     predictor = Predictor(_model_path(args))
     if predictor.check_problem:
@@ -210,6 +210,14 @@ def _predict(args) -> int:
             _print_prediction(read, None if read.error else next(predictions), args.json)
             status = 1 if read.error else status
     return status
+
+
+def _gui(args) -> int:
+    try:  # Tk only when the window is asked for: the other commands run where there is none
+        from digitlib.surfaces.window import run
+    except ImportError as e:
+        raise DigitsError(f"the window needs Tkinter ({e}); on Debian/Ubuntu: sudo apt-get install python3-tk") from None
+    return run(args.checkpoint, args.collect)
 
 
 def _print_prediction(read, pred, as_json: bool) -> None:
@@ -299,6 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", type=Path, help=model_help)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=_predict)
+
+    g = sub.add_parser("gui", help="the drawing window (Tkinter)")
+    g.add_argument("--checkpoint", type=Path, help=model_help)
+    g.add_argument("--collect", type=Path, metavar="FOLDER",
+                   help="save each drawing into FOLDER/<digit>/, asking for 0-9 in turn")
+    g.set_defaults(run=_gui)
     return parser
 
 

@@ -1,21 +1,25 @@
 """Every training hyperparameter in one place: the origin's reference recipe is the default."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from types import MappingProxyType
 
-from .data import REPO_ROOT
+from digitlib.errors import DigitsError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The model shipped with the course lives where training never writes; training writes the
 # origin's checkpoints/mnist_cnn_best.pth, which git ignores.
 SHIPPED_CHECKPOINT = REPO_ROOT / "models" / "mnist_cnn_shipped.pth"
 TRAINED_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_best.pth"
-# The "is this a digit?" check shipped beside it (digitlib/reject.py, scripts/make_digit_check.py)
+# The "is this a digit?" check shipped beside it (digitlib/not_sure.py, scripts/make_digit_check.py)
 DIGIT_CHECK = REPO_ROOT / "models" / "digit_check.pth"
 
 
-@dataclass
+@dataclass(frozen=True)  # change a setting with cfg.but(epochs=5): a recipe can never be edited in place
 class TrainConfig:
     recipe: str = "reference"    # the name of the recipe these settings started from (RECIPES)
     arch: str = "DigitCNN"
@@ -64,10 +68,7 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Refuse, in one line, settings that would train nothing or nonsense."""
-        import math
-
-        from .errors import DigitsError
-        from .models import ARCHITECTURES
+        from digitlib.models import ARCHITECTURES  # models imports torch: only when a config is checked
 
         checks = [  # (field, is it valid?, what it must be)
             ("arch", self.arch in ARCHITECTURES, f"one of {', '.join(ARCHITECTURES)}"),
@@ -94,6 +95,10 @@ class TrainConfig:
                 raise DigitsError(f"{name} must be {rule}, not {getattr(self, name)!r}")
         return self
 
+    def but(self, **changes) -> "TrainConfig":
+        """A copy with some settings changed: RECIPES["reference"].but(epochs=5)."""
+        return replace(self, **changes)
+
     def fast(self) -> "TrainConfig":
         """A small, quick version for CI and trying things out: minutes become seconds."""
         return replace(self, epochs=min(self.epochs, 2), train_subset=6000, test_subset=2000,
@@ -107,7 +112,7 @@ class TrainConfig:
 # (bench/speedrun.py, notebook 08). Each setting was chosen on a validation split of the training
 # digits; the final model is the last one (keep="last"), so the test set chooses nothing. It is
 # written beside, not over, the learner's reference model, which notebooks 05-07 look inside.
-RECIPES = {
+RECIPES = MappingProxyType({
     "reference": TrainConfig(),
     "speed": TrainConfig(recipe="speed", arch="SpeedCNN", epochs=7, batch_size=128, lr=0.05, nesterov=True,
                          weight_decay=5e-4, schedule="onecycle", warmup=0.2, degrees=8.0, keep="last",
@@ -118,7 +123,7 @@ RECIPES = {
     # them from 98.0/56.6% to 98.6/92.1% (bench/pen_recipe.py, speed recipe, seed 0).
     "shipped": TrainConfig(recipe="shipped", pen=1.0, val_size=10000,
                            out=str(REPO_ROOT / "checkpoints" / "mnist_cnn_shipped_recipe.pth")),
-}
+})
 
 
 def default_model() -> tuple[Path, str]:

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import torch
 
-from .atomic import write_atomically
-from .errors import DigitsError
+from digitlib.config import REPO_ROOT
+from digitlib.errors import DigitsError
+from digitlib.outputs import write_atomically
 
 # Canonical MD5 of the *uncompressed* files (the same sums torchvision and LeCun publish).
 MD5_UNCOMPRESSED = {
@@ -37,7 +38,6 @@ MD5_UNCOMPRESSED = {
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_root() -> Path:

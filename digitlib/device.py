@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import torch
 
-from .errors import DigitsError
+from digitlib.errors import DigitsError
 
 
 def pick_device(name: str = "auto") -> torch.device:

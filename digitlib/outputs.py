@@ -1,23 +1,53 @@
-"""Where training and fine-tuning may write, and only one writer per file.
+"""Where training and fine-tuning may write, how (atomically), and only one writer per file.
 
 The course's models (models/) are read by every notebook and the "not sure" check: no command
 writes there, whatever --out says. A checkpoint path is checked before any work starts, and a
 lock makes a second training or fine-tune into the same file fail at once, rather than both
-reporting "saved" while the last to finish silently wins.
+reporting "saved" while the last to finish silently wins. Every file is written atomically: a
+temporary file beside it, renamed into place, so a reader sees the old version or the new one,
+never half of either (used for checkpoints and for unpacking MNIST, which several processes may
+do at once: each gets its own temporary name).
 """
 from __future__ import annotations
 
+import os
+import secrets
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from filelock import FileLock, Timeout
 
-from .config import REPO_ROOT
-from .errors import DigitsError
+from digitlib.config import REPO_ROOT
+from digitlib.errors import DigitsError
 
 COURSE_MODELS = REPO_ROOT / "models"
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object], overwrite: bool = True) -> Path:
+    """Call write(file) on a temporary file, then rename it to path. On any failure the
+    temporary file is removed and the exception (OSError for a full or read-only disk) raised.
+    With overwrite=False an existing path is never replaced: FileExistsError instead."""
+    # a hidden name: a folder lister (such as digitlib.handwriting.folder) never takes it for a picture;
+    # mode 0o666 lets the process's umask decide who may read it, as for any file it creates
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:  # a hard link is created whole or not at all, and never over an existing file
+            os.link(tmp, path)
+            os.unlink(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def refuse_course_models(path: str | Path, what: str = "output") -> None:
@@ -64,8 +94,8 @@ def lock_path(path: Path) -> Path:
 @contextmanager
 def exclusive(path: Path, who: str = "process"):
     """Hold the write lock of checkpoint path for the block, or fail at once if another holds it.
-    The lock is the kernel's (released even by kill -9); its hidden file is removed on the way
-    out, and one a killed process left is simply taken over by the next run."""
+    The lock is the kernel's (released even by kill -9). Its hidden file stays: deleting it while
+    locked would let a second process lock a new file of the same name while we still hold ours."""
     lock = FileLock(lock_path(path), timeout=0)
     try:
         lock.acquire()
@@ -76,5 +106,4 @@ def exclusive(path: Path, who: str = "process"):
     try:
         yield
     finally:
-        lock_path(path).unlink(missing_ok=True)
         lock.release()

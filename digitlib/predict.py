@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import load_model
-from .config import DIGIT_CHECK, default_model
-from .errors import DigitsError
-from .preprocess import Preprocessed, preprocess, steps_for
-from .reject import DigitCheck
+from digitlib.checkpoint import load_model
+from digitlib.config import DIGIT_CHECK, default_model
+from digitlib.errors import DigitsError
+from digitlib.pictures.preprocess import Preprocessed, preprocess, steps_for
+from digitlib.not_sure import DigitCheck
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Predictor:
     def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu",
                  check: str | Path | None = DIGIT_CHECK):
         """checkpoint None: the learner's trained model if there is one, else the shipped one.
-        check: the "is this a digit?" model (digitlib.reject); None reads every picture as a digit."""
+        check: the "is this a digit?" model (digitlib.not_sure); None reads every picture as a digit."""
         if checkpoint is None:
             checkpoint, self.which = default_model()
         else:
@@ -86,7 +86,7 @@ class Predictor:
 
     def stages(self, p: Prediction) -> dict[str, torch.Tensor]:
         """The activations inside the network for a prediction's input, by layer name."""
-        from .analysis import stages
+        from digitlib.course.analysis import stages
 
         if not hasattr(self.model, "features"):  # a fully connected model has no feature maps
             return {}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import TrainConfig
-from .errors import DigitsError
+from digitlib.checkpoint import load_checkpoint, save_checkpoint
+from digitlib.config import TrainConfig
+from digitlib.errors import DigitsError
 
 # What a resumable state must hold, and of which type: checked before anything is restored.
 STATE_TYPES = {"config": dict, "optimizer": dict, "scheduler": dict, "generator": torch.Tensor,

@@ -19,15 +19,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .augment import random_affine, random_elastic, random_pen
-from .checkpoint import save_checkpoint
-from .config import TrainConfig
-from .data import MNISTTensors, load_mnist, normalize
-from .device import keep_freed_memory, pick_device
-from .errors import DigitsError
-from .models import build_model, read_once
-from .outputs import check_output_path, exclusive  # noqa: F401 (callers import them from here)
-from .resume import last_path, load_last, restore, resume_config, save_last  # noqa: F401
+from digitlib.augment import random_affine, random_elastic, random_pen
+from digitlib.checkpoint import save_checkpoint
+from digitlib.config import TrainConfig
+from digitlib.data import MNISTTensors, load_mnist, normalize
+from digitlib.device import keep_freed_memory, pick_device
+from digitlib.errors import DigitsError
+from digitlib.models import build_model, read_once
+from digitlib.outputs import check_output_path, exclusive  # noqa: F401 (callers import them from here)
+from digitlib.resume import last_path, load_last, restore, resume_config, save_last  # noqa: F401
 
 
 def make_optimizer(params, cfg: TrainConfig, steps_per_epoch: int | None = None):

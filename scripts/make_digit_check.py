@@ -1,18 +1,16 @@
-"""Remake models/digit_check.pth: the "is this a digit?" check (digitlib/reject.py).
+"""Remake models/digit_check.pth: the "is this a digit?" check (digitlib/not_sure.py).
 
     python scripts/make_digit_check.py [--base models/mnist_cnn_shipped.pth] [--out models/digit_check.pth]
 
 About 2 minutes on a 2-core CPU. Then measure it: python bench/not_sure.py
 """
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT  # noqa: E402
-from digitlib.reject import build_check  # noqa: E402
+from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT
+from digitlib.not_sure import build_check
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--base", type=Path, default=SHIPPED_CHECKPOINT)

@@ -1,15 +1,13 @@
-"""Remake samples/writers/: the bundled digits of five made-up writers (see digitlib/writers.py).
+"""Remake samples/writers/: the bundled digits of five made-up writers (see digitlib/synthetic/writers.py).
 
     python scripts/make_sample_writers.py [--per-digit 20] [--out samples/writers]
 """
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digitlib.writers import WRITERS, write_folder  # noqa: E402
+from digitlib.synthetic.writers import WRITERS, write_folder
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--per-digit", type=int, default=20)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitlib import samples
+from digitlib.synthetic import restyled
 
 from .conftest import ROOT
 
@@ -23,7 +23,7 @@ def images(tmp_path_factory, mnist_test):
     paths = []
     for i in range(4):
         p = d / f"digit{i}_{mnist_test.labels[i].item()}.png"
-        Image.fromarray((samples.on_pad(mnist_test.images[i, 0].numpy(), rng) * 255).astype(np.uint8)).save(p)
+        Image.fromarray((restyled.on_pad(mnist_test.images[i, 0].numpy(), rng) * 255).astype(np.uint8)).save(p)
         paths.append(p)
     Image.new("L", (200, 200), 255).save(d / "blank.png")
     (d / "notes.txt").write_text("not an image")

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitlib.collect import Collector, collect_sheet
+from digitlib.handwriting.collect import Collector, collect_sheet
 from digitlib.errors import DigitsError
-from digitlib.folder import list_pictures, load_folder
-from digitlib.pad import DrawingPad
-from digitlib.writers import WRITERS
+from digitlib.handwriting.folder import list_pictures, load_folder
+from digitlib.surfaces.pad import DrawingPad
+from digitlib.synthetic.writers import WRITERS
 
 
 def _drawing(k=0):

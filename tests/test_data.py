@@ -88,10 +88,14 @@ def test_an_unpacked_file_that_is_a_folder_is_named(tmp_path):
 def test_a_read_only_data_folder_is_one_line(tmp_path, monkeypatch):
     _copy_data(tmp_path)
 
-    def refuse(*a, **k):  # what a read-only folder does (tests run as root, so chmod would not)
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    def refuse(path, *a, **k):  # what a read-only folder does to a new file (tests run as root: chmod would not)
+        if str(path).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("os.open", refuse)
     with pytest.raises(DigitsError, match="cannot unpack MNIST into .* set DIGITS_DATA"):
         prepare_mnist(tmp_path)
 

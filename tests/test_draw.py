@@ -1,7 +1,7 @@
 import numpy as np
 from PIL import ImageDraw
 
-from digitlib.draw import StrokeRecorder, draw_segment, rasterize
+from digitlib.pictures.strokes import StrokeRecorder, draw_segment, rasterize
 
 
 def test_fast_strokes_have_no_gaps():

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from digitlib.exercises import check
+from digitlib.course.exercises import check
 from digitlib.models import DigitCNN
 
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from digitlib.config import TrainConfig
 from digitlib.data import MNISTTensors, normalize
-from digitlib.experiments import RawPixels, compare, gap, is_affine, series
+from digitlib.course.experiments import RawPixels, compare, gap, is_affine, series
 from digitlib.models import MLP, DigitCNN
 from digitlib.train import FitResult
 

@@ -9,9 +9,9 @@ import pytest
 from digitlib.checkpoint import load_model
 from digitlib.config import SHIPPED_CHECKPOINT
 from digitlib.errors import DigitsError
-from digitlib.finetune import FinetuneConfig, finetune, leave_one_writer_out, load_class, merge
-from digitlib.folder import load_folder
-from digitlib.writers import WRITERS, write_folder
+from digitlib.handwriting.finetune import FinetuneConfig, finetune, leave_one_writer_out, load_class, merge
+from digitlib.handwriting.folder import load_folder
+from digitlib.synthetic.writers import WRITERS, write_folder
 
 from .conftest import ROOT
 

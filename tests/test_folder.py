@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitlib import samples
+from digitlib.synthetic import restyled
 from digitlib.cli import main
 from digitlib.errors import DigitsError
-from digitlib.folder import load_folder
+from digitlib.handwriting.folder import load_folder
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def folder(tmp_path_factory, mnist_test):
     for i in range(40):
         digit = mnist_test.labels[i].item()
         (root / str(digit)).mkdir(exist_ok=True)
-        pad = samples.on_pad(mnist_test.images[i, 0].numpy(), rng)
+        pad = restyled.on_pad(mnist_test.images[i, 0].numpy(), rng)
         Image.fromarray((pad * 255).astype(np.uint8)).save(root / str(digit) / f"{i}.png")
     return root
 

@@ -1,5 +1,4 @@
 """The Tk GUI in a real window on a virtual display, driven by mouse events like a person."""
-import importlib.util
 import os
 import time
 
@@ -12,10 +11,9 @@ pytestmark = pytest.mark.gui
 
 
 def _load_gui():
-    spec = importlib.util.spec_from_file_location("draw_gui", ROOT / "gui" / "draw_gui.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from digitlib.surfaces import window  # Tk only once the display fixture stands
+
+    return window
 
 
 @pytest.fixture
@@ -145,7 +143,7 @@ def test_a_missing_check_is_said_and_digits_are_still_read(app_factory, shipped_
 
 def test_collect_mode_saves_labelled_drawings(app_factory, shipped_checkpoint, mnist_test, tmp_path):
     """Draw the digit asked for with the mouse, save with Ctrl-S; undo with Ctrl-Z."""
-    from digitlib.folder import load_folder
+    from digitlib.handwriting.folder import load_folder
 
     app = app_factory(shipped_checkpoint, collect=tmp_path / "mine")
     app.recorder.width = 12

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from digitlib import nondigits
+from digitlib.synthetic import nondigits
 from digitlib.config import DIGIT_CHECK
 from digitlib.errors import DigitsError
-from digitlib.pad import DrawingPad
+from digitlib.surfaces.pad import DrawingPad
 from digitlib.predict import Predictor
-from digitlib.reject import DigitCheck
+from digitlib.not_sure import DigitCheck
 
 from .conftest import ROOT
 
@@ -48,11 +48,11 @@ def test_a_blank_picture_is_nothing_drawn_not_doubted(predictor):
 
 
 def test_digits_are_rarely_flagged(predictor, mnist_test, rng):
-    from digitlib import samples
+    from digitlib.synthetic import restyled
 
     doubted = (~predictor.check.is_digit(mnist_test.images)).float().mean().item()
     assert doubted <= 0.0125  # the threshold doubts 1% of validation digits
-    drawn = [predictor.predict(samples.on_pad(mnist_test.images[i, 0].numpy(), rng)) for i in range(300)]
+    drawn = [predictor.predict(restyled.on_pad(mnist_test.images[i, 0].numpy(), rng)) for i in range(300)]
     assert np.mean([not p.sure for p in drawn]) <= 0.03
 
 

@@ -3,10 +3,10 @@ right as the plain textbook recipe (preprocess.PLAIN), with the same shipped mod
 (bench/drawn_digits.py) prints the full table; this guards a small sample of each style."""
 import pytest
 
-from digitlib import samples
-from digitlib.analysis import pipeline_accuracy
+from digitlib.synthetic import restyled
+from digitlib.course.analysis import pipeline_accuracy
 from digitlib.checkpoint import load_model
-from digitlib.preprocess import PLAIN, steps_for
+from digitlib.pictures.preprocess import PLAIN, steps_for
 
 N = 150
 
@@ -17,10 +17,10 @@ def shipped(shipped_checkpoint):
     return model, steps_for(meta)
 
 
-@pytest.mark.parametrize("name", list(samples.STYLES))
+@pytest.mark.parametrize("name", list(restyled.STYLES))
 def test_every_style_reads_at_least_as_well_as_plain(name, shipped, mnist_test):
     model, steps = shipped
-    pictures, labels = samples.style(name, mnist_test.images[:, 0].numpy(), mnist_test.labels.numpy(), N)
+    pictures, labels = restyled.style(name, mnist_test.images[:, 0].numpy(), mnist_test.labels.numpy(), N)
     assert len(labels) == min(N, len(labels)) and len(set(labels.tolist())) >= 9
     ours = pipeline_accuracy(model, pictures, labels, steps)
     plain = pipeline_accuracy(model, pictures, labels, PLAIN)
@@ -29,7 +29,7 @@ def test_every_style_reads_at_least_as_well_as_plain(name, shipped, mnist_test):
 
 def test_four_sided_crops_leave_out_ones_and_touch_every_side(mnist_test):
     name = "cut tight on 4 sides, 96 px"
-    pictures, labels = samples.style(name, mnist_test.images[:, 0].numpy(), mnist_test.labels.numpy(), 20)
+    pictures, labels = restyled.style(name, mnist_test.images[:, 0].numpy(), mnist_test.labels.numpy(), 20)
     assert 1 not in labels.tolist()
     for p in pictures:
         ink = p < 1 - 20 / 255  # dark on light: any ink the crop kept
@@ -38,7 +38,7 @@ def test_four_sided_crops_leave_out_ones_and_touch_every_side(mnist_test):
 
 
 def test_uci_digits_are_other_writers_spread_over_the_set():
-    pictures, labels = samples.style("UCI digits: 43 other writers, 8x8 blown up to 96 px", None, None, 100)
+    pictures, labels = restyled.style("UCI digits: 43 other writers, 8x8 blown up to 96 px", None, None, 100)
     assert len(pictures) == 100 and pictures[0].shape == (96, 96)
     assert sorted(set(labels.tolist())) == list(range(10))
 
@@ -54,5 +54,5 @@ FLOORS = {"MNIST digit as is": 0.99, "drawn on 280x280 pad": 0.99, "pad, thick p
 @pytest.mark.parametrize("name", list(FLOORS))
 def test_other_peoples_pictures_keep_their_floor(name, shipped, mnist_test):
     model, steps = shipped
-    pictures, labels = samples.style(name, mnist_test.images[:, 0].numpy(), mnist_test.labels.numpy(), N)
+    pictures, labels = restyled.style(name, mnist_test.images[:, 0].numpy(), mnist_test.labels.numpy(), N)
     assert pipeline_accuracy(model, pictures, labels, steps) >= FLOORS[name]

@@ -1,8 +1,8 @@
 """The notebook pad's Python side, headless: pen events in, the same picture as the GUI's, a prediction out."""
 import numpy as np
 
-from digitlib.draw import rasterize
-from digitlib.pad import DrawingPad
+from digitlib.pictures.strokes import rasterize
+from digitlib.surfaces.pad import DrawingPad
 
 
 def _draw_one(pad):
@@ -46,7 +46,7 @@ def test_without_a_model_it_says_so():
 
 
 def test_predicts_live_while_drawing_but_throttled(predictor, monkeypatch):
-    import digitlib.pad as padmod
+    import digitlib.surfaces.pad as padmod
 
     clock = [100.0]
     monkeypatch.setattr(padmod.time, "perf_counter", lambda: clock[0])

@@ -64,7 +64,7 @@ def _write_collect_notebook(path):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from digitlib.pad import DrawingPad\nfrom digitlib.predict import Predictor\n"
+    nb.cells = [nbformat.v4.new_code_cell("from digitlib.surfaces.pad import DrawingPad\nfrom digitlib.predict import Predictor\n"
                                           "DrawingPad(Predictor(), collect='mydigits')")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)

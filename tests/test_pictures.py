@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitlib import samples
+from digitlib.synthetic import restyled
 from digitlib.errors import DigitsError
-from digitlib.images import open_picture
+from digitlib.pictures.files import open_picture
 
 from .conftest import ROOT
 
@@ -25,21 +25,21 @@ def _accuracy(predictor, mnist_test, make, n=N):
 
 
 @pytest.mark.parametrize("name, make, floor", [
-    ("tight crop 96x96, dark on light", lambda d, r: samples.tight_crop(d, r, 96), 0.98),
-    ("tight crop 96x96, light on dark", lambda d, r: samples.tight_crop(d, r, 96, dark_on_light=False), 0.98),
-    ("tight crop 16x16 (USPS-like)", lambda d, r: samples.tight_crop(d, r, 16), 0.96),
-    ("soft pen on a transparent sheet", samples.on_transparent, 0.98),
-    ("flat scan on grey paper", samples.on_grey_scan, 0.98),
-    ("chalk on a dark board", samples.chalk, 0.98),
+    ("tight crop 96x96, dark on light", lambda d, r: restyled.tight_crop(d, r, 96), 0.98),
+    ("tight crop 96x96, light on dark", lambda d, r: restyled.tight_crop(d, r, 96, dark_on_light=False), 0.98),
+    ("tight crop 16x16 (USPS-like)", lambda d, r: restyled.tight_crop(d, r, 16), 0.96),
+    ("soft pen on a transparent sheet", restyled.on_transparent, 0.98),
+    ("flat scan on grey paper", restyled.on_grey_scan, 0.98),
+    ("chalk on a dark board", restyled.chalk, 0.98),
 ])
 def test_pictures_of_every_kind_are_read(predictor, mnist_test, name, make, floor):
     assert _accuracy(predictor, mnist_test, make) >= floor, name
 
 
 def test_a_soft_pen_that_never_reaches_half_alpha_is_not_blank(mnist_test):
-    from digitlib.preprocess import preprocess
+    from digitlib.pictures.preprocess import preprocess
 
-    rgba = samples.on_transparent(mnist_test.images[0, 0].numpy(), np.random.default_rng(0))
+    rgba = restyled.on_transparent(mnist_test.images[0, 0].numpy(), np.random.default_rng(0))
     assert rgba[..., 3].max() < 128
     assert not preprocess(rgba).blank
 
@@ -53,7 +53,7 @@ def _save(tmp_path, name, array, **kw):
 def test_exif_rotation_is_applied(tmp_path, mnist_test, predictor):
     """A 6 photographed upside down by a phone: stored rotated, with EXIF saying so."""
     six = next(i for i in range(100) if mnist_test.labels[i] == 6)
-    pad = (samples.on_pad(mnist_test.images[six, 0].numpy(), np.random.default_rng(0)) * 255).astype(np.uint8)
+    pad = (restyled.on_pad(mnist_test.images[six, 0].numpy(), np.random.default_rng(0)) * 255).astype(np.uint8)
     stored = Image.fromarray(pad).rotate(180).convert("RGB")
     exif = stored.getexif()
     exif[0x0112] = 3  # Orientation: rotate 180 to show
@@ -72,7 +72,7 @@ def test_animated_gif_reads_the_first_frame_and_says_so(tmp_path):
 def test_huge_pictures_are_refused_cheaply_and_the_batch_goes_on(tmp_path, mnist_test):
     big = tmp_path / "big.png"
     Image.new("1", (20000, 20000), 1).save(big)  # 400 Mpx, a few hundred kB on disk
-    good = _save(tmp_path, "good.png", (samples.on_pad(mnist_test.images[0, 0].numpy(),
+    good = _save(tmp_path, "good.png", (restyled.on_pad(mnist_test.images[0, 0].numpy(),
                                                        np.random.default_rng(0)) * 255).astype(np.uint8))
     with pytest.raises(DigitsError, match="picture too large"):
         open_picture(big)
@@ -85,7 +85,7 @@ def test_huge_pictures_are_refused_cheaply_and_the_batch_goes_on(tmp_path, mnist
 
 
 def test_a_large_jpeg_is_shrunk_while_decoding(tmp_path, monkeypatch):
-    import digitlib.images as images
+    import digitlib.pictures.files as images
 
     monkeypatch.setattr(images, "MAX_PIXELS", 1_000_000)
     monkeypatch.setattr(images, "DRAFT_SIDE", 700)
@@ -96,7 +96,7 @@ def test_a_large_jpeg_is_shrunk_while_decoding(tmp_path, monkeypatch):
 
 
 def test_a_jpeg_over_pillows_limit_is_shrunk_and_the_limit_said_is_the_codes(tmp_path, monkeypatch):
-    import digitlib.images as images
+    import digitlib.pictures.files as images
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)  # Pillow's bomb check: 2x this raises
     monkeypatch.setattr(images, "MAX_PIXELS", 1_000_000)
@@ -111,7 +111,7 @@ def test_a_jpeg_over_pillows_limit_is_shrunk_and_the_limit_said_is_the_codes(tmp
 
 
 def test_a_large_picture_is_shrunk_once_decoded(tmp_path, monkeypatch):
-    import digitlib.images as images
+    import digitlib.pictures.files as images
 
     monkeypatch.setattr(images, "DRAFT_SIDE", 500)
     Image.new("RGBA", (2100, 1400), (255, 255, 255, 0)).save(tmp_path / "big.png")

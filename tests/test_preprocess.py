@@ -3,9 +3,9 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from digitlib import samples
+from digitlib.synthetic import restyled
 from digitlib.data import normalize
-from digitlib.preprocess import preprocess, to_gray
+from digitlib.pictures.preprocess import preprocess, to_gray
 
 
 def _accuracy(predictor, mnist_test, make, n, rng):
@@ -17,7 +17,7 @@ def _accuracy(predictor, mnist_test, make, n, rng):
 
 
 def test_output_is_mnist_shaped(rng, mnist_test):
-    p = preprocess(samples.on_pad(mnist_test.images[0, 0].numpy(), rng))
+    p = preprocess(restyled.on_pad(mnist_test.images[0, 0].numpy(), rng))
     assert p.tensor.shape == (1, 1, 28, 28) and not p.blank and p.inverted
     img = p.image28
     rows, cols = np.nonzero(img.any(1))[0], np.nonzero(img.any(0))[0]
@@ -38,7 +38,7 @@ def test_blank_is_nothing_drawn(blank, predictor):
 
 
 def test_polarity_and_formats_give_the_same_input(rng, mnist_test):
-    pad = samples.on_pad(mnist_test.images[3, 0].numpy(), rng)
+    pad = restyled.on_pad(mnist_test.images[3, 0].numpy(), rng)
     u8 = (pad * 255).astype(np.uint8)
     rgb = Image.fromarray(u8).convert("RGB")
     rgba = Image.fromarray(u8).convert("RGBA")
@@ -54,7 +54,7 @@ def test_polarity_and_formats_give_the_same_input(rng, mnist_test):
 def test_polarity_follows_the_ink_not_the_paper(rng, mnist_test, paper, ink):
     """Pencil on dark grey paper is dark ink although the paper is darker than mid-grey;
     chalk on light grey is light ink although the paper is lighter than mid-grey."""
-    pad = samples.on_pad(mnist_test.images[3, 0].numpy(), rng)  # 1 = paper, 0 = ink
+    pad = restyled.on_pad(mnist_test.images[3, 0].numpy(), rng)  # 1 = paper, 0 = ink
     ref = preprocess(pad).image28
     grey = paper + (ink - paper) * (1 - pad)
     p = preprocess(grey)
@@ -73,12 +73,12 @@ def test_mnist_digits_survive_preprocessing(predictor, mnist_test, rng):
 
 
 def test_drawn_anywhere_at_any_size(predictor, mnist_test, rng):
-    assert _accuracy(predictor, mnist_test, samples.on_pad, 300, rng) >= 0.98
+    assert _accuracy(predictor, mnist_test, restyled.on_pad, 300, rng) >= 0.98
 
 
 @pytest.mark.parametrize("stroke", [0.5, 2.0])
 def test_thin_and_thick_pens(predictor, mnist_test, rng, stroke):
-    acc = _accuracy(predictor, mnist_test, lambda d, r: samples.on_pad(d, r, stroke=stroke), 200, rng)
+    acc = _accuracy(predictor, mnist_test, lambda d, r: restyled.on_pad(d, r, stroke=stroke), 200, rng)
     assert acc >= 0.97
 
 
@@ -98,7 +98,7 @@ def test_a_fat_stroke_keeps_its_core():
 
 
 def test_photographed_on_grey_paper_beats_bounding_box_only(predictor, mnist_test, rng):
-    photos = [samples.as_photo(mnist_test.images[i, 0].numpy(), rng) for i in range(200)]
+    photos = [restyled.as_photo(mnist_test.images[i, 0].numpy(), rng) for i in range(200)]
     labels = mnist_test.labels[:200].tolist()
     ours = np.mean([predictor.predict(p).digit == y for p, y in zip(photos, labels)])
 
@@ -117,7 +117,7 @@ def test_photographed_on_grey_paper_beats_bounding_box_only(predictor, mnist_tes
 
 
 def test_a_model_trained_with_other_pens_reads_strokes_as_they_come():
-    from digitlib.preprocess import FULL, steps_for
+    from digitlib.pictures.preprocess import FULL, steps_for
 
     assert steps_for({"config": {"pen": 1.0}}).stroke is False
     assert steps_for({"config": {"pen": 0.0}}) == FULL and steps_for({}) == FULL  # older checkpoints
@@ -126,7 +126,7 @@ def test_a_model_trained_with_other_pens_reads_strokes_as_they_come():
 def test_plain_is_the_textbook_recipe():
     """PLAIN thresholds at 20% above the median and evens nothing: a faint halo is paper, and a
     digit's stroke keeps the width it came with."""
-    from digitlib.preprocess import PLAIN, preprocess
+    from digitlib.pictures.preprocess import PLAIN, preprocess
 
     page = np.full((60, 60), 0.9, np.float32)
     page[10:50, 28:33] = 0.0            # a thick dark bar: the ink

@@ -7,11 +7,12 @@ import pytest
 import torch
 from PIL import Image
 
-from digitlib import reading, samples
+from digitlib.pictures import reading
+from digitlib.synthetic import restyled
 from digitlib.cli import main
-from digitlib.folder import load_folder
-from digitlib.images import open_picture
-from digitlib.preprocess import preprocess
+from digitlib.handwriting.folder import load_folder
+from digitlib.pictures.files import open_picture
+from digitlib.pictures.preprocess import preprocess
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def pictures(tmp_path_factory, mnist_test):
         digit = mnist_test.labels[i].item()
         (root / str(digit)).mkdir(exist_ok=True)
         files.append(root / str(digit) / f"{i:02d}.png")
-        Image.fromarray((samples.on_pad(mnist_test.images[i, 0].numpy(), rng) * 255).astype(np.uint8)).save(files[-1])
+        Image.fromarray((restyled.on_pad(mnist_test.images[i, 0].numpy(), rng) * 255).astype(np.uint8)).save(files[-1])
     for digit in "38":
         (root / digit).mkdir(exist_ok=True)
     files.append(root / "3" / "blank.png")

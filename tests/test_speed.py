@@ -127,7 +127,7 @@ def test_cli_trains_the_speed_recipe_and_every_tool_reads_its_model(tmp_path, ca
     picture = tmp_path / "seven.png"
     Image.fromarray((digit.numpy() * 255).astype("uint8")).save(picture)
     assert main(["predict", str(picture), "--checkpoint", str(out)]) == 0
-    from digitlib.view import feature_maps
+    from digitlib.surfaces.view import feature_maps
 
     predictor = Predictor(out)
     seen = predictor.predict(Image.open(picture))
@@ -155,7 +155,7 @@ def test_an_interrupted_speed_run_resumes_into_the_same_run(tmp_path, monkeypatc
 
 def test_flops_are_counted_by_hand_for_the_reference():
     from digitlib.models import DigitCNN
-    from digitlib.speed import flops_per_image
+    from digitlib.course.speed import flops_per_image
 
     by_hand = 2 * (26 * 26 * 24 * 9 + 11 * 11 * 36 * 24 * 9 + 900 * 128 + 128 * 10)
     assert flops_per_image(DigitCNN()) == by_hand
@@ -163,7 +163,7 @@ def test_flops_are_counted_by_hand_for_the_reference():
 
 
 def test_every_ablation_is_a_valid_recipe_that_removes_one_thing():
-    from digitlib.speed import ABLATIONS
+    from digitlib.course.speed import ABLATIONS
 
     speed = RECIPES["speed"]
     for name, change in ABLATIONS.items():
@@ -177,7 +177,7 @@ def test_every_ablation_is_a_valid_recipe_that_removes_one_thing():
 
 
 def test_layer_times_cover_every_named_layer_in_order():
-    from digitlib.speed import layer_times
+    from digitlib.course.speed import layer_times
 
     rows = layer_times(SpeedCNN(), batch_size=8, repeats=2)
     assert [r["layer"] for r in rows][:3] == ["features.conv1", "features.pool1", "features.bn1"]
@@ -189,6 +189,6 @@ def test_the_speed_recipe_writes_beside_the_learners_reference_model(tmp_path, m
     import digitlib.cli as cli
 
     target = tmp_path / "mnist_cnn_speed.pth"
-    monkeypatch.setitem(cli.RECIPES, "speed", replace(RECIPES["speed"], out=str(target)))
+    monkeypatch.setattr(cli, "RECIPES", {**RECIPES, "speed": RECIPES["speed"].but(out=str(target))})
     assert main(["train", "--recipe", "speed", "--fast", "--epochs", "1"]) == 0
     assert target.is_file() and f"saved {target}" in capsys.readouterr().out

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from digitlib import samples
+from digitlib.synthetic import restyled
 from digitlib.cli import main
 from digitlib.device import inference_threads
 
@@ -25,7 +25,7 @@ def test_cli_reads_with_one_thread_and_gives_it_back(tmp_path, shipped_checkpoin
     from digitlib.predict import Predictor
 
     picture = tmp_path / "a.png"
-    Image.fromarray((samples.on_pad(mnist_test.images[0, 0].numpy(), np.random.default_rng(0)) * 255)
+    Image.fromarray((restyled.on_pad(mnist_test.images[0, 0].numpy(), np.random.default_rng(0)) * 255)
                     .astype(np.uint8)).save(picture)
     seen, threads = [], torch.get_num_threads()
     for owner, name in ((Predictor, "probabilities"), (digitlib.train, "evaluate")):

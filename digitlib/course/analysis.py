@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .augment import AffineParams, apply_affine
-from .data import MNISTTensors
-from .preprocess import FULL, Steps, to_tensors
-from .train import batched_logits
+from digitlib.augment import AffineParams, apply_affine
+from digitlib.data import MNISTTensors
+from digitlib.pictures.preprocess import FULL, Steps, to_tensors
+from digitlib.train import batched_logits
 
 
 def predict_probs(model, data: MNISTTensors, batch_size: int = 1000) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from .data import normalize
+from digitlib.data import normalize
 
 BOX = 20                # MNIST fits each digit into 20x20 ...
 FIELD = 28              # ... inside a 28x28 field

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import DigitsError
+from digitlib.errors import DigitsError
 
 MAX_PIXELS = 50_000_000   # ~7000x7000: a phone photo is 12-50 Mpx; larger is refused, not decoded
 DRAFT_SIDE = 2048         # JPEGs are decoded at most about this size (1/2, 1/4 or 1/8 scale)

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import MNISTTensors
-from .errors import DigitsError
-from .preprocess import FULL, Steps
-from .reading import read_pictures
+from digitlib.data import MNISTTensors
+from digitlib.errors import DigitsError
+from digitlib.pictures.preprocess import FULL, Steps
+from digitlib.pictures.reading import read_pictures
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -62,7 +62,7 @@ def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
 
 def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -> DigitFolder:
     """Read and preprocess every picture of an ImageFolder-style folder of digits, many at a time
-    (digitlib.reading; progress: a bar on stderr)."""
+    (digitlib.pictures.reading; progress: a bar on stderr)."""
     images, labels, paths, skipped = [], [], [], []
     unreadable = []
     listed = list_pictures(root)
@@ -88,7 +88,7 @@ def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -
 def score(model, folder: DigitFolder, n: int | None = None) -> dict:
     """How well model reads the folder's first n pictures (all by default): accuracy (0..1), n,
     right/total per digit, and every mistake with its file, what it was read as and how sure."""
-    from .analysis import predict_probs
+    from digitlib.course.analysis import predict_probs
 
     n = min(n or len(folder.data), len(folder.data))  # the first n pictures, so folder.paths[i] stays example i
     data = MNISTTensors(folder.data.images[:n], folder.data.labels[:n])

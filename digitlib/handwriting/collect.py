@@ -14,10 +14,10 @@ import numpy as np
 from PIL import Image
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .atomic import write_atomically
-from .errors import DigitsError
-from .folder import DIGITS
-from .outputs import refuse_course_models, remove_stale_temporaries
+from digitlib.outputs import write_atomically
+from digitlib.errors import DigitsError
+from digitlib.handwriting.folder import DIGITS
+from digitlib.outputs import refuse_course_models, remove_stale_temporaries
 
 
 class Collector:
@@ -153,7 +153,7 @@ def split_sheet(image: Image.Image, rows: int = 10, cols: int = 10, margin: floa
 def collect_sheet(image: Image.Image, root: str | Path, rows: int = 10, cols: int = 10) -> list[Path]:
     """A teacher's shortcut: a sheet where row r holds the digit r written `cols` times becomes
     pictures in root/<r>/. Empty cells are skipped."""
-    from .preprocess import preprocess
+    from digitlib.pictures.preprocess import preprocess
 
     collector, saved = Collector(root), []
     for digit, row in enumerate(split_sheet(image, rows, cols)):

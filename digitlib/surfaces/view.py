@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .predict import Prediction
+from digitlib.predict import Prediction
 
 GREEN, BLUE_GREY, GREY = (34, 170, 119), (153, 170, 187), (190, 190, 190)
 _FONT = ImageFont.load_default(size=11)

@@ -1,4 +1,4 @@
-"""More things that are not digits (digitlib.nondigits makes them by name): symbols typed in a
+"""More things that are not digits (digitlib.synthetic.nondigits makes them by name): symbols typed in a
 font, filled shapes, and symbols drawn with the pad's pen.
 
 Each group has kinds the check trains on and kinds kept for measuring only, so the measure is of
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .nondigits import _pen, _place_all, letter
-from .writers import arc
+from digitlib.synthetic.nondigits import _pen, _place_all, letter
+from digitlib.synthetic.writers import arc
 
 # Symbols nobody reads as a digit. Left out: / \ | ( ) [ ] { } (a 1), and anything else a slanted
 # or curved single stroke makes. Trained in the DejaVu fonts; measured in STIX and Computer Modern.

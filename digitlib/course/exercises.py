@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 
 def _most_and_fewest(answer):
-    from .data import load_mnist
+    from digitlib.data import load_mnist
 
     counts = torch.bincount(load_mnist(True).labels, minlength=10)
     right = (int(counts.argmax()), int(counts.argmin()))
@@ -20,7 +20,7 @@ def _most_and_fewest(answer):
 
 
 def _zero_fraction(answer):
-    from .data import load_mnist
+    from digitlib.data import load_mnist
 
     right = float((load_mnist(True).images == 0).float().mean())
     if abs(float(answer) - right) < 0.005:
@@ -46,7 +46,7 @@ def _horizontal_edges(answer):
 
 
 def _zoom(answer):
-    from .data import load_mnist
+    from digitlib.data import load_mnist
 
     images = load_mnist(False).images[:8]
     for scale in (1.5, 0.8):
@@ -65,8 +65,8 @@ def _zoom(answer):
 
 
 def _unsure_count(answer, model=None):
-    from .data import load_mnist
-    from .train import batched_logits
+    from digitlib.data import load_mnist
+    from digitlib.train import batched_logits
 
     if model is None:
         return False, "pass the model you used: check('05.3', count, model=model)"

@@ -3,7 +3,7 @@
 Each digit has a few ways of being written (a 1 with or without a flag and a foot, a 7 with or
 without a crossbar, an open or a closed 4, ...). A *writer* picks one way per digit and keeps a
 slant, a width and a pen; each sample then wobbles the strokes a little, as a hand does. The
-pictures are drawn with ``digitlib.draw.rasterize``, exactly as a drawing on the pad is.
+pictures are drawn with ``digitlib.pictures.strokes.rasterize``, exactly as a drawing on the pad is.
 
 These are synthetic: they stand in for a learner's own drawings when nobody is there to draw
 (CI, the bundled sample folder of notebook 07). They are not MNIST renders.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .draw import rasterize
+from digitlib.pictures.strokes import rasterize
 
 Stroke = list[tuple[float, float]]
 

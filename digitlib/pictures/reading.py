@@ -1,6 +1,6 @@
 """Reading many picture files at once: in batches, in order, with a progress bar on stderr.
 
-Each picture goes through digitlib.images.open_picture and digitlib.preprocess as one picture
+Each picture goes through digitlib.pictures.files.open_picture and digitlib.pictures.preprocess as one picture
 would; a picture that cannot be read is reported in its place instead of stopping the others.
 They are read in this process by default: worker processes (a torch DataLoader's, one
 intra-op thread each) were no quicker on the 2-core machine while other work ran on it (2,000
@@ -15,10 +15,10 @@ from typing import Iterator, Sequence
 
 import torch
 
-from .data import normalize
-from .errors import DigitsError
-from .images import open_picture
-from .preprocess import FULL, Preprocessed, Steps, preprocess
+from digitlib.data import normalize
+from digitlib.errors import DigitsError
+from digitlib.pictures.files import open_picture
+from digitlib.pictures.preprocess import FULL, Preprocessed, Steps, preprocess
 
 BATCH = 256             # pictures per batch: one progress step, one model forward
 PROGRESS_DELAY_S = 2.0  # a bar only for reads that take longer than this: a few pictures print none

@@ -1,10 +1,10 @@
 """A drawing pad for Jupyter (ipycanvas): strokes are caught in Python and rasterised with
-digitlib.draw, exactly like the Tk GUI, then read by the model. Mouse, pen and touch all draw;
-beside the pad the same bars and 28x28 view as the window (digitlib.view), updated live while
+digitlib.pictures.strokes, exactly like the Tk GUI, then read by the model. Mouse, pen and touch all draw;
+beside the pad the same bars and 28x28 view as the window (digitlib.surfaces.view), updated live while
 drawing, and on request the feature maps inside the network.
 
 With collect="mydigits" it also asks for digits 0-9 in turn and saves each drawing into
-mydigits/<digit>/ (digitlib.collect), with counts and an undo."""
+mydigits/<digit>/ (digitlib.handwriting.collect), with counts and an undo."""
 from __future__ import annotations
 
 import html
@@ -15,12 +15,12 @@ from pathlib import Path
 import ipywidgets as widgets
 from ipycanvas import Canvas, hold_canvas
 
-from .collect import Collector
-from .device import inference_threads
-from .draw import StrokeRecorder
-from .errors import DigitsError
-from . import view
-from .predict import Prediction, Predictor
+from digitlib.handwriting.collect import Collector
+from digitlib.device import inference_threads
+from digitlib.pictures.strokes import StrokeRecorder
+from digitlib.errors import DigitsError
+from digitlib.surfaces import view
+from digitlib.predict import Prediction, Predictor
 
 
 LIVE_EVERY_S = 0.15  # while the pen moves, predict at most this often: the kernel keeps up

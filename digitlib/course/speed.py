@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import RECIPES, TrainConfig
-from .models import SpeedCNN
+from digitlib.config import RECIPES, TrainConfig
+from digitlib.models import SpeedCNN
 
 # Each of the speed recipe's ingredients, taken away in turn: (what it becomes, how).
 # A change of network is a function returning the model; a change of recipe, the fields to replace.
@@ -33,7 +33,7 @@ def ablation(names=None, seeds=(0,), **overrides) -> list[dict]:
 
     overrides go into every run's TrainConfig (e.g. train_subset, epochs, val_size, out);
     returns one row per run: variant, seed, seconds, validation and test accuracy."""
-    from .train import fit
+    from digitlib.train import fit
 
     rows = []
     for name in names or ABLATIONS:
@@ -111,7 +111,7 @@ def matmul_gflops(size: int = 1024, seconds: float = 1.0) -> float:
 def training_images_per_second(model: nn.Module, cfg: TrainConfig | None = None, steps: int = 30) -> float:
     """Training steps (forward, backward, the recipe's SGD step) on one ready-made batch: the
     network's own speed, data loading and augmentation aside. bench/benchmark.py's ceiling."""
-    from .train import make_optimizer
+    from digitlib.train import make_optimizer
 
     cfg = cfg or RECIPES["speed"]
     model = model.train().to(memory_format=torch.channels_last)

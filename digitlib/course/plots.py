@@ -6,8 +6,8 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 import torch
 
-from .config import TrainConfig
-from .train import make_optimizer
+from digitlib.config import TrainConfig
+from digitlib.train import make_optimizer
 
 
 def gallery(images, titles=None, ncols: int = 10, title: str = "", size: float = 1.2):
@@ -187,7 +187,7 @@ def accuracy_against_time(runs: dict[str, list[dict]], goal: float = 0.995):
 
 
 def layer_times(by_model: dict[str, list[dict]]):
-    """Forward and backward milliseconds per layer (digitlib.speed.layer_times), one panel a model."""
+    """Forward and backward milliseconds per layer (digitlib.course.speed.layer_times), one panel a model."""
     fig, axes = plt.subplots(1, len(by_model), figsize=(6 * len(by_model), 3.6), sharex=True)
     for ax, (name, rows) in zip(np.atleast_1d(axes), by_model.items()):
         labels = [r["layer"].split(".")[1] for r in rows]

@@ -8,9 +8,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .config import TrainConfig
-from .data import MNIST_MEAN, MNIST_STD, MNISTTensors
-from .train import FitResult, evaluate, fit
+from digitlib.config import TrainConfig
+from digitlib.data import MNIST_MEAN, MNIST_STD, MNISTTensors
+from digitlib.train import FitResult, evaluate, fit
 
 
 class RawPixels(nn.Module):

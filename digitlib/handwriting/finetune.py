@@ -14,13 +14,13 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .checkpoint import load_model, save_checkpoint
-from .config import REPO_ROOT, SHIPPED_CHECKPOINT, TrainConfig
-from .data import MNISTTensors, load_mnist
-from .errors import DigitsError
-from .folder import DigitFolder, load_folder
-from .preprocess import FULL, Steps
-from .train import check_output_path, evaluate, exclusive, make_optimizer, train_one_epoch
+from digitlib.checkpoint import load_model, save_checkpoint
+from digitlib.config import REPO_ROOT, SHIPPED_CHECKPOINT, TrainConfig
+from digitlib.data import MNISTTensors, load_mnist
+from digitlib.errors import DigitsError
+from digitlib.handwriting.folder import DigitFolder, load_folder
+from digitlib.pictures.preprocess import FULL, Steps
+from digitlib.train import check_output_path, evaluate, exclusive, make_optimizer, train_one_epoch
 
 FINETUNED_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_finetuned.pth"
 

@@ -2,7 +2,7 @@
 
 A network trained only on digits has never been asked about anything else, so a letter or a
 smiley gets some digit at 98%. *Outlier exposure* (Hendrycks et al., 2019) fixes the question:
-a short fine-tune on digits *and* on things that are not digits (digitlib.nondigits), where the
+a short fine-tune on digits *and* on things that are not digits (digitlib.synthetic.nondigits), where the
 non-digits are pushed toward a flat softmax (every digit 10%). Afterwards the top probability
 separates the two far better, and a threshold on it, chosen on validation digits, flags what
 the model should not be trusted on. The threshold travels in the checkpoint.
@@ -15,17 +15,17 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .augment import random_affine
-from .config import TrainConfig
-from .data import MNISTTensors, load_mnist, normalize
-from .preprocess import steps_for, to_tensors
+from digitlib.augment import random_affine
+from digitlib.config import TrainConfig
+from digitlib.data import MNISTTensors, load_mnist, normalize
+from digitlib.pictures.preprocess import steps_for, to_tensors
 
 VALIDATION = slice(50000, 60000)  # MNIST training digits kept for choosing the threshold
 
 
 def top_probability(model, images: torch.Tensor) -> torch.Tensor:
     """The largest softmax probability of each image (N,) in [0, 1] (images in [0, 1])."""
-    from .analysis import predict_probs
+    from digitlib.course.analysis import predict_probs
 
     unlabelled = MNISTTensors(images, torch.zeros(len(images), dtype=torch.long))
     return predict_probs(model, unlabelled).amax(1)
@@ -50,7 +50,7 @@ def outlier_exposure(model, outliers: torch.Tensor, cfg: ExposureConfig | None =
     outliers (N, 1, 28, 28), one outlier batch per digit batch."""
     from tqdm.auto import tqdm
 
-    from .train import make_optimizer
+    from digitlib.train import make_optimizer
 
     cfg = cfg or ExposureConfig()
     recipe = replace(TrainConfig(), lr=cfg.lr)  # the reference's augmentation, momentum, weight decay
@@ -90,8 +90,8 @@ FLAG_RATE = 0.01  # the share of validation digits the check may doubt
 def build_check(base: str | Path, out: str | Path, cfg: ExposureConfig | None = None, progress: bool = True) -> dict:
     """Make the "is this a digit?" check: a copy of the base model taught to doubt non-digits
     (outlier exposure), with the threshold that doubts FLAG_RATE of validation digits."""
-    from . import nondigits
-    from .checkpoint import load_model, save_checkpoint
+    from digitlib.synthetic import nondigits
+    from digitlib.checkpoint import load_model, save_checkpoint
 
     # Weight 2 (or twice the outliers) was tried: on validation (training kinds with new seeds,
     # MNIST training digits 50000+ drawn on a pad) 91.2% vs 90.6% of non-digits and 1.4% vs 1.5%
@@ -112,8 +112,8 @@ class DigitCheck:
     """Says whether a preprocessed drawing looks like a digit at all."""
 
     def __init__(self, path: str | Path, device: str = "cpu"):
-        from .checkpoint import load_model
-        from .errors import DigitsError
+        from digitlib.checkpoint import load_model
+        from digitlib.errors import DigitsError
 
         self.model, meta = load_model(path, device)
         reject = meta.get("reject")

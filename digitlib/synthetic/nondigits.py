@@ -1,7 +1,7 @@
 """Things that are not digits, drawn as a learner would put them on the pad: letters from the
 fonts matplotlib ships, shapes and scribbles drawn with the pad's pen.
 
-Used to teach the model to say "not sure" (outlier exposure, digitlib/reject.py) and to measure
+Used to teach the model to say "not sure" (outlier exposure, digitlib/not_sure.py) and to measure
 it. Training and measuring use different kinds: the model is measured on fonts and shapes it
 never saw. Letters a person would also read as a digit are left out.
 """
@@ -14,8 +14,8 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .draw import rasterize
-from .writers import arc
+from digitlib.pictures.strokes import rasterize
+from digitlib.synthetic.writers import arc
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 # O o D (0), I i l j (1), Z z (2), S s (5), b G (6), T (7), B (8), g q (9), and A, which some write like a 4
@@ -146,9 +146,9 @@ TEST_SHAPES = {"smiley": smiley, "heart": heart, "arrow": arrow, "dot": dot}
 
 
 def make(kind: str, n: int, seed: int = 0) -> list[Image.Image]:
-    """n pictures of one kind: a shape name (here or in digitlib.symbols), "letters" / "symbols"
+    """n pictures of one kind: a shape name (here or in digitlib.synthetic.symbols), "letters" / "symbols"
     (training fonts), "letters:<font>" / "symbols:<font>", or "held_out_symbols"."""
-    from . import symbols
+    from digitlib.synthetic import symbols
 
     rng = np.random.default_rng([seed, sum(map(ord, kind))])
     if kind.startswith("letters"):
