@@ -27,9 +27,10 @@ from digitlib.synthetic import nondigits
 from digitlib.synthetic import restyled
 from digitlib.synthetic import symbols
 from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT
-from digitlib.data import load_mnist, normalize
+from digitlib.data import load_mnist
 from digitlib.predict import Predictor
 from digitlib.pictures.preprocess import to_tensors
+from digitlib.train import probabilities
 from digitlib.not_sure import TRAIN_KINDS, VALIDATION, DigitCheck
 
 UNSEEN = ([f"letters:{f}" for f in nondigits.TEST_FONTS] + [f"symbols:{f}" for f in nondigits.TEST_FONTS]
@@ -38,12 +39,12 @@ NEAR_TRAINED = ["dot"]  # never trained on, but a cropped dot is a filled disc
 
 
 @torch.no_grad()
-def read(model, check, pictures):
+def read(model, check, pictures, steps):
     """(flagged, >90% sure of a digit without the check) over the pictures that are not blank."""
-    x = to_tensors(pictures)
+    x = to_tensors(pictures, steps)
     x = x[x.flatten(1).amax(1) > 0]  # blank pictures are "nothing drawn", never asked
     flagged = (~check.is_digit(x)).float().mean().item()
-    confident = (torch.softmax(model(normalize(x)), 1).amax(1) > 0.9).float().mean().item()
+    confident = (probabilities(model, x).amax(1) > 0.9).float().mean().item()
     return flagged, confident
 
 
@@ -65,7 +66,8 @@ def main():
     args = ap.parse_args()
     if not args.check.is_file():
         sys.exit(f"error: no digit check at {args.check} (make one with scripts/make_digit_check.py)")
-    model, check = Predictor(SHIPPED_CHECKPOINT, check=None).model, DigitCheck(args.check)
+    shipped = Predictor(SHIPPED_CHECKPOINT, check=None)
+    model, steps, check = shipped.model, shipped.steps, DigitCheck(args.check)  # pictures as the pad reads them
     print(f"{args.check.name}: threshold {check.threshold:.3f}; {args.n} pictures per kind\n")
     print("| non-digits | kind | flagged | read as a digit, >90% sure, without the check |\n|---|---|---:|---:|")
     if args.validation:
@@ -76,7 +78,7 @@ def main():
     for label, (kinds, seed) in groups.items():
         rates = []
         for kind in kinds:
-            flagged, confident = read(model, check, nondigits.make(kind, args.n, seed=seed))
+            flagged, confident = read(model, check, nondigits.make(kind, args.n, seed=seed), steps)
             rates.append(flagged)
             print(f"| {kind.replace(':', ', ').replace('.ttf', '')} | {label} | {flagged:.1%} | {confident:.1%} |")
         print(f"| **all {len(kinds)} kinds together** | {label} | **{np.mean(rates):.1%}** | |")
@@ -88,7 +90,7 @@ def main():
     with torch.no_grad():
         print(f"| as the model reads them ({len(images)}) | {(~check.is_digit(images)).float().mean().item():.2%} |")
     for name, pictures in drawn_digits(images, args.digits).items():
-        print(f"| drawn on the pad, {name} ({args.digits}) | {read(model, check, pictures)[0]:.2%} |")
+        print(f"| drawn on the pad, {name} ({args.digits}) | {read(model, check, pictures, steps)[0]:.2%} |")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from torch import nn
 from digitlib.outputs import write_atomically
 from digitlib.data import MNIST_MEAN, MNIST_STD
 from digitlib.errors import DigitsError
-from digitlib.models import ARCHITECTURES, build_model, rename_numbered_layers
+from digitlib.models import ARCHITECTURES, build_model
 
 FORMAT = "digits-checkpoint/1"
 
@@ -115,13 +115,12 @@ def load_model(path: str | Path, device: str | torch.device = "cpu",
     if expected_arch is not None and arch != expected_arch:
         raise DigitsError(f"checkpoint {path} holds a {arch}, not the {expected_arch} expected here")
     model = build_model(arch)
-    if arch == "DigitCNN":  # files from before the layers had names
-        ckpt["state_dict"] = rename_numbered_layers(dict(ckpt["state_dict"]))
-    missing, unexpected = _mismatch(model, ckpt["state_dict"])
-    if missing or unexpected:
+    try:  # DigitCNN reads files from before its layers had names itself (models.rename_numbered_layers)
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError:
+        missing, unexpected = _mismatch(model, ckpt["state_dict"])
         raise DigitsError(f"checkpoint {path} does not fit {arch}: "
-                          f"missing {missing[:3]}, unexpected {unexpected[:3]}")
-    model.load_state_dict(ckpt["state_dict"])
+                          f"missing {missing[:3]}, unexpected {unexpected[:3]}") from None
     return model.to(device).eval(), ckpt
 
 

@@ -16,6 +16,7 @@ from digitlib.errors import INTERRUPTED, DigitsError
 
 
 def _train(args) -> int:
+    from digitlib.device import keep_freed_memory
     from digitlib.train import check_output_path, fit, last_path, resume_config
 
     out = check_output_path(args.out) if args.out is not None else Path(RECIPES[args.recipe or "reference"].out)
@@ -36,6 +37,7 @@ def _train(args) -> int:
     if args.device is not None:  # the one setting a resumed run may change: where it runs
         cfg = replace(cfg, device=args.device)
     before = _stamp(last_path(out))
+    keep_freed_memory()  # this process only trains: it may tune the C allocator for that
     try:
         result = fit(cfg, resume=args.resume)
     except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or the pipe we print into died with it
@@ -257,12 +259,20 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m digitlib", description="Handwritten digits with a CNN.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
-    positive = _number(int, 1, "a whole number of at least 1")
+    for add in (_add_train, _add_evaluate, _add_finetune, _add_sheet, _add_predict, _add_gui):
+        add(sub)
+    return parser
 
+
+POSITIVE = _number(int, 1, "a whole number of at least 1")
+MODEL_HELP = "model file (default: your trained model if there is one, else the shipped one)"
+
+
+def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a CNN with a recipe (the reference by default) and save its checkpoint")
     t.add_argument("--recipe", choices=list(RECIPES),
                    help="reference: the origin's 20 epochs (default); speed: a recipe built to be fast (bench/speedrun.py)")
-    t.add_argument("--epochs", type=positive)
+    t.add_argument("--epochs", type=POSITIVE)
     t.add_argument("--fast", action="store_true", help="small subset and 2 epochs, for a quick try")
     t.add_argument("--resume", action="store_true",
                    help="continue the interrupted run saved at --out, with all its settings")
@@ -277,43 +287,51 @@ def build_parser() -> argparse.ArgumentParser:
                         "chooses, as in the origin's recipe)")
     t.set_defaults(run=_train)
 
-    model_help = "model file (default: your trained model if there is one, else the shipped one)"
+
+def _add_evaluate(sub) -> None:
     e = sub.add_parser("evaluate", help="accuracy of a model on the MNIST test set or a folder of pictures")
-    e.add_argument("--checkpoint", type=Path, help=model_help)
-    e.add_argument("--subset", type=positive, help="only this many test images (with --data: the first N pictures)")
+    e.add_argument("--checkpoint", type=Path, help=MODEL_HELP)
+    e.add_argument("--subset", type=POSITIVE, help="only this many test images (with --data: the first N pictures)")
     e.add_argument("--data", type=Path, metavar="FOLDER",
                    help="your own pictures, FOLDER/<digit>/<picture> (default: the MNIST test set)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(run=_evaluate)
 
+
+def _add_finetune(sub) -> None:
     f = sub.add_parser("finetune", help="teach a trained model your own handwriting (FOLDER/<digit>/<picture>)")
     f.add_argument("folders", nargs="+", type=Path, metavar="FOLDER",
                    help="your pictures, FOLDER/<digit>/<picture>; several folders (writers) train together")
     f.add_argument("--checkpoint", type=Path, help="model to start from (default: the one shipped with the course)")
     f.add_argument("--out", type=Path, help="where to write the result (default checkpoints/mnist_cnn_finetuned.pth)")
-    f.add_argument("--epochs", type=positive)
+    f.add_argument("--epochs", type=POSITIVE)
     f.add_argument("--seed", type=_number(int, 0, "a whole number of at least 0"))
     f.set_defaults(run=_finetune)
 
+
+def _add_sheet(sub) -> None:
     s = sub.add_parser("sheet", help="cut a scanned sheet (row r: the digit r, written COLS times) into FOLDER/<digit>/")
     s.add_argument("scan", type=Path, metavar="SCAN")
     s.add_argument("--out", type=Path, required=True, metavar="FOLDER")
-    s.add_argument("--rows", type=positive, default=10)
-    s.add_argument("--cols", type=positive, default=10)
+    s.add_argument("--rows", type=POSITIVE, default=10)
+    s.add_argument("--cols", type=POSITIVE, default=10)
     s.set_defaults(run=_sheet)
 
+
+def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="read the digit in each image")
     p.add_argument("images", nargs="+", metavar="IMG")
-    p.add_argument("--checkpoint", type=Path, help=model_help)
+    p.add_argument("--checkpoint", type=Path, help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=_predict)
 
+
+def _add_gui(sub) -> None:
     g = sub.add_parser("gui", help="the drawing window (Tkinter)")
-    g.add_argument("--checkpoint", type=Path, help=model_help)
+    g.add_argument("--checkpoint", type=Path, help=MODEL_HELP)
     g.add_argument("--collect", type=Path, metavar="FOLDER",
                    help="save each drawing into FOLDER/<digit>/, asking for 0-9 in turn")
     g.set_defaults(run=_gui)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

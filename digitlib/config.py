@@ -45,6 +45,9 @@ class TrainConfig:
     interpolation: str = "nearest"
     pen: float = 0.0             # > 0: thicker and blurrier strokes too (augment.random_pen)
     elastic: float = 0.0         # > 0: elastic distortion of this many pixels (augment.random_elastic)
+    # > 0: pictures labelled NOT_A_DIGIT are pushed toward a flat softmax, this strongly against
+    # the digits' loss, and BatchNorm keeps the digits' statistics (the "not sure" check, not_sure.py)
+    outlier_weight: float = 0.0
     seed: int = 0
     train_subset: int | None = None  # None = all 60000 training images
     test_subset: int | None = None   # None = all 10000 test images
@@ -89,6 +92,7 @@ class TrainConfig:
             ("keep", self.keep in ("best", "last"), "best or last"),
             ("pen", 0 <= self.pen <= 1, "in [0, 1]"),
             ("elastic", math.isfinite(self.elastic) and self.elastic >= 0, ">= 0"),
+            ("outlier_weight", math.isfinite(self.outlier_weight) and self.outlier_weight >= 0, ">= 0"),
         ]
         for name, ok, rule in checks:
             if not ok:

@@ -125,9 +125,13 @@ def mnist_dataset(train: bool = True, root: Path | str | None = None, transform=
     return datasets.MNIST(prepare_mnist(root), train=train, transform=transform, download=False)
 
 
-@dataclass
+NOT_A_DIGIT = -1  # the label of a picture that is no digit at all (the "not sure" check trains on some)
+
+
+@dataclass(frozen=True)
 class MNISTTensors:
-    """One split in memory: images as floats in [0, 1] shaped (N, 1, 28, 28), labels as int64."""
+    """Digits in memory (MNIST's or your own): images as floats in [0, 1] shaped (N, 1, 28, 28),
+    labels as int64. Every subset, mix or device move is a method, so none is built by hand."""
 
     images: torch.Tensor
     labels: torch.Tensor
@@ -135,12 +139,22 @@ class MNISTTensors:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def take(self, idx) -> "MNISTTensors":
+        """The digits at these indices (a list, a tensor of indices or a slice)."""
+        return MNISTTensors(self.images[idx], self.labels[idx])
+
     def subset(self, n: int | None, seed: int = 0) -> "MNISTTensors":
         """A random, fixed subset of n examples (all of them if n is None or too large)."""
         if n is None or n >= len(self):
             return self
-        idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
-        return MNISTTensors(self.images[idx], self.labels[idx])
+        return self.take(torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n])
+
+    def to(self, device: torch.device | str) -> "MNISTTensors":
+        return MNISTTensors(self.images.to(device), self.labels.to(device))
+
+    @staticmethod
+    def concat(parts: list["MNISTTensors"]) -> "MNISTTensors":
+        return MNISTTensors(torch.cat([p.images for p in parts]), torch.cat([p.labels for p in parts]))
 
 
 def read_idx(path: Path) -> torch.Tensor:

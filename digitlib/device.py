@@ -25,7 +25,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def keep_freed_memory() -> None:
-    """Ask glibc to keep freed memory for reuse instead of handing it back to the OS after every
+    """Process-wide, so only a program that owns its process calls it (the CLI's train; never the
+    library behind a notebook). Ask glibc to keep freed memory for reuse instead of handing it back to the OS after every
     batch: each training step frees and reallocates the same large activations, and returning
     them was slow: on the 2-core CPU, 1,200 training steps spent 6.5 s of their 30 s in the kernel,
     0.8 s after this (about 10% faster). Not glibc (macOS, Windows, musl): nothing to do."""

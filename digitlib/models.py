@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -58,7 +57,7 @@ class SpeedCNN(nn.Module):
     - conv1 has 16 maps instead of 24 and conv2 48 instead of 36: the cheap first layer gets
       narrower, the second wider. The time saved pays for a seventh epoch.
     - No dropout: a short run with augmented digits underfits rather than overfits.
-    - Shift votes: out of training it reads each digit 9 times, moved by up to one pixel each
+    - Shift votes: once trained, `infer` reads each digit 9 times, moved by up to one pixel each
       way, and averages the 9 logits (test-time augmentation). Nine times the work of one
       reading, which is nothing for a drawing and 4 s for the whole test set.
     Shapes: 28 -conv3-> 26 -pool-> 13 -conv3-> 11 -pool-> 5, then 48 x 5 x 5 = 1200 features.
@@ -82,10 +81,16 @@ class SpeedCNN(nn.Module):
         ))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training or not self.shift_votes:
-            return self.classifier(self.features(x))
-        votes = self.classifier(self.features(one_pixel_shifts(x)))
-        return votes.view(9, len(x), -1).mean(0)
+        return self.classifier(self.features(x))
+
+
+def infer(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A trained model's logits for the batch x. A model with shift votes (SpeedCNN) reads every
+    digit nine times, moved by up to one pixel, and averages: test-time augmentation, kept out of
+    forward() as airbench keeps it in its own infer(), so training and a quick reading stay plain."""
+    if not getattr(model, "shift_votes", False):
+        return model(x)
+    return model(one_pixel_shifts(x)).view(9, len(x), -1).mean(0)
 
 
 def one_pixel_shifts(x: torch.Tensor) -> torch.Tensor:
@@ -94,20 +99,6 @@ def one_pixel_shifts(x: torch.Tensor) -> torch.Tensor:
     h, w = x.shape[-2:]
     padded = F.pad(x, (1, 1, 1, 1), mode="replicate")
     return torch.cat([padded[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-
-
-@contextmanager
-def read_once(model: nn.Module):
-    """Inside the block a model with shift votes reads each digit once: training's progress
-    readings after each epoch use it, at a ninth of the cost. Other models are unchanged."""
-    votes = getattr(model, "shift_votes", None)
-    if votes is not None:
-        model.shift_votes = False
-    try:
-        yield model
-    finally:
-        if votes is not None:
-            model.shift_votes = votes
 
 
 class MLP(nn.Module):

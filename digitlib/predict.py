@@ -12,6 +12,7 @@ from digitlib.config import DIGIT_CHECK, default_model
 from digitlib.errors import DigitsError
 from digitlib.pictures.preprocess import Preprocessed, preprocess, steps_for
 from digitlib.not_sure import DigitCheck
+from digitlib.train import probabilities
 
 
 @dataclass
@@ -79,11 +80,6 @@ class Predictor:
         problem = f". Note: {self.check_problem}" if self.check_problem else ""
         return f"{self.which} ({self.checkpoint.name}: {self.arch}, {acc}{check}){problem}"
 
-    @torch.no_grad()
-    def probabilities(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Softmax over the ten digits for normalised inputs of shape (N, 1, 28, 28)."""
-        return torch.softmax(self.model(inputs.to(self.device)), dim=1).cpu()
-
     def stages(self, p: Prediction) -> dict[str, torch.Tensor]:
         """The activations inside the network for a prediction's input, by layer name."""
         from digitlib.course.analysis import stages
@@ -101,9 +97,8 @@ class Predictor:
         drawn = [pre for pre in pictures if not pre.blank]
         probs, sure = torch.empty(0, 10), torch.empty(0, dtype=torch.bool)
         if drawn:
-            probs = torch.cat([self.probabilities(torch.cat([pre.tensor for pre in drawn[i:i + batch_size]]))
-                               for i in range(0, len(drawn), batch_size)])
             images = torch.from_numpy(np.stack([pre.image28 for pre in drawn]))[:, None]
+            probs = probabilities(self.model, images.to(self.device), batch_size)
             sure = self.check.is_digit(images) if self.check is not None else torch.ones(len(drawn), dtype=torch.bool)
         read = iter(zip(probs, sure))
         out = []

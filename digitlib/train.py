@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -22,10 +21,10 @@ from tqdm.auto import tqdm
 from digitlib.augment import random_affine, random_elastic, random_pen
 from digitlib.checkpoint import save_checkpoint
 from digitlib.config import TrainConfig
-from digitlib.data import MNISTTensors, load_mnist, normalize
-from digitlib.device import keep_freed_memory, pick_device
+from digitlib.data import NOT_A_DIGIT, MNISTTensors, load_mnist, normalize
+from digitlib.device import pick_device
 from digitlib.errors import DigitsError
-from digitlib.models import build_model, read_once
+from digitlib.models import build_model, infer
 from digitlib.outputs import check_output_path, exclusive  # noqa: F401 (callers import them from here)
 from digitlib.resume import last_path, load_last, restore, resume_config, save_last  # noqa: F401
 
@@ -52,23 +51,31 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
 
 @torch.no_grad()
 def batched_logits(model: nn.Module, data: MNISTTensors, batch_size: int = 256,
-                   device: torch.device | str | None = None):
-    """Yield (logits, labels) batch by batch, the model in eval mode, inputs normalised as in training."""
+                   device: torch.device | str | None = None, votes: bool = True):
+    """Yield (logits, labels) batch by batch, the model in eval mode, inputs normalised as in training.
+    votes=False reads each digit once even with a model that votes (models.infer): 9x cheaper."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval()
     for i in range(0, len(data), batch_size):
-        x = normalize(data.images[i:i + batch_size].to(device))
-        yield model(x.contiguous(memory_format=torch.channels_last)), data.labels[i:i + batch_size].to(device)
+        x = normalize(data.images[i:i + batch_size].to(device)).contiguous(memory_format=torch.channels_last)
+        yield infer(model, x) if votes else model(x), data.labels[i:i + batch_size].to(device)
 
 
 def evaluate(model: nn.Module, data: MNISTTensors, batch_size: int = 256,
-             device: torch.device | str | None = None) -> dict:
+             device: torch.device | str | None = None, votes: bool = True) -> dict:
     """Mean cross-entropy loss and accuracy (0..1) of model on data."""
     total_loss, correct = 0.0, 0
-    for logits, y in batched_logits(model, data, batch_size, device):
+    for logits, y in batched_logits(model, data, batch_size, device, votes):
         total_loss += F.cross_entropy(logits, y, reduction="sum").item()
         correct += (logits.argmax(1) == y).sum().item()
     return {"loss": total_loss / len(data), "accuracy": correct / len(data)}
+
+
+def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """The softmax over the ten digits (N, 10), on the CPU, for images (N, 1, 28, 28) in [0, 1]:
+    the one place the course turns a model's logits into probabilities."""
+    unlabelled = MNISTTensors(images, torch.zeros(len(images), dtype=torch.long))
+    return torch.cat([logits.softmax(1).cpu() for logits, _ in batched_logits(model, unlabelled, batch_size)])
 
 
 @dataclass
@@ -91,9 +98,21 @@ def split_validation(train: MNISTTensors, size: int, seed: int) -> tuple[MNISTTe
     if size > len(train) - 2:
         raise DigitsError(f"val_size {size} leaves too few of the {len(train)} training digits to train on")
     perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed + 1))
-    keep, held = perm[size:], perm[:size]
-    return (MNISTTensors(train.images[keep], train.labels[keep]),
-            MNISTTensors(train.images[held], train.labels[held]))
+    return train.take(perm[size:]), train.take(perm[:size])
+
+
+def digit_loss(logits: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """Cross-entropy on the digits. Pictures labelled NOT_A_DIGIT (-1), only in the "not sure"
+    check's training, are pushed toward a flat softmax instead (every digit 10%)."""
+    if not cfg.outlier_weight:
+        return F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+    digit = y != NOT_A_DIGIT
+    loss = logits.new_zeros(())
+    if digit.any():
+        loss = loss + F.cross_entropy(logits[digit], y[digit], label_smoothing=cfg.label_smoothing)
+    if not digit.all():
+        loss = loss - cfg.outlier_weight * F.log_softmax(logits[~digit], 1).mean()
+    return loss
 
 
 def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: TrainConfig,
@@ -105,6 +124,10 @@ def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: Train
     device = train.images.device
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model.train()
+    if cfg.outlier_weight:  # BatchNorm keeps the digits' statistics: half of what it sees is not digits
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
     n, bs = len(train), cfg.batch_size
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -124,7 +147,7 @@ def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: Train
                 x = random_elastic(x, cfg.elastic, generator=gen)
         x = normalize(x).contiguous(memory_format=memory_format)
         logits = model(x)
-        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        loss = digit_loss(logits, y, cfg)
         if step % 50 == 0 and not math.isfinite(loss.item()):  # a check now and then costs nothing
             raise Diverged(loss.item())
         optimizer.zero_grad(set_to_none=True)
@@ -153,104 +176,140 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
     With resume=True the run continues from the last finished epoch of the run saved at
     cfg.out (use ``resume_config`` to get that run's settings).
     """
-    cfg = config or TrainConfig()
-    cfg.validate()
+    cfg = (config or TrainConfig()).validate()
     if model is not None and resume:
         raise DigitsError("resume rebuilds the model from the checkpoint; leave out model=")
     if model is not None:  # a model you built: its class name goes into the log and the checkpoint
-        cfg = replace(cfg, arch=type(model).__name__)
+        cfg = cfg.but(arch=type(model).__name__)
     device = pick_device(cfg.device)
     out = check_output_path(cfg.out)
-    with exclusive(out, "training"):
+    # cfg.seed decides the weights and dropout here; the caller's own random state is left as it was
+    with exclusive(out, "training"), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(cfg.seed)
         return _fit(cfg, device, out, train, test, resume, progress, verbose, model)
 
 
+@dataclass
+class _Run:
+    """Everything one training run works with, built once by _start."""
+    cfg: TrainConfig
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    gen: torch.Generator      # shuffling and augmentation
+    train: MNISTTensors
+    val: MNISTTensors | None
+    test: MNISTTensors
+    result: FitResult
+    say: object
+
+
 def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -> FitResult:
+    run = _start(cfg, device, out, train, test, verbose, model)
+    first = _resume(run) + 1 if resume else 1
+    began = time.perf_counter()
+    for epoch in tqdm(range(first, cfg.epochs + 1), desc="epochs", disable=not progress,
+                      initial=first - 1, total=cfg.epochs):
+        row = _train_and_measure(run, epoch, progress)
+        improved = _keep(run, row)
+        save_last(cfg, run.model, run.optimizer, run.scheduler, run.gen, run.result, epoch)
+        if verbose:
+            line = _epoch_line(run, row, improved)
+            tqdm.write(line) if progress else print(line)
+            sys.stdout.flush()  # `train | tee log` and a watching parent see each epoch as it ends
+    run.result.seconds = time.perf_counter() - began
+    _say_result(run)
+    return run.result
+
+
+def _start(cfg, device, out, train, test, verbose, model) -> _Run:
+    """The data on the device, the model, its optimizer and schedule, an empty result."""
     say = print if verbose else (lambda *a, **k: None)
     say(f"training {cfg.arch} on {device}, config:\n{cfg.describe()}")
-    if device.type == "cpu":
-        keep_freed_memory()
-
     train = (train or load_mnist(True)).subset(cfg.train_subset, seed=cfg.seed)
     test = (test or load_mnist(False)).subset(cfg.test_subset, seed=cfg.seed)
     train, val = split_validation(train, cfg.val_size, cfg.seed)
     # Keep the whole set on the device: on a GPU this removes every host-to-device copy.
-    train = MNISTTensors(train.images.to(device), train.labels.to(device))
-    test = MNISTTensors(test.images.to(device), test.labels.to(device))
-    pick = "val" if val is not None else "test"
-
-    torch.manual_seed(cfg.seed)  # weight init and dropout
-    gen = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
+    train, test, val = train.to(device), test.to(device), val.to(device) if val is not None else None
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = (model if model is not None else build_model(cfg.arch)).to(device, memory_format=memory_format)
     optimizer, scheduler = make_optimizer(model.parameters(), cfg, steps_per_epoch(len(train), cfg.batch_size))
-    per_batch = cfg.schedule == "onecycle"
-    if cfg.keep == "last":
-        pick = "last"
+    pick = "last" if cfg.keep == "last" else "val" if val is not None else "test"
     result = FitResult(model=model, checkpoint=out, selected_on=pick, started=time.strftime("%Y-%m-%d %H:%M:%S"))
-    start_epoch = 1
+    return _Run(cfg, model, optimizer, scheduler, torch.Generator().manual_seed(cfg.seed), train, val, test,
+                result, say)
 
-    if resume:
-        state = load_last(cfg)
-        restore(state, last_path(cfg.out), model, optimizer, scheduler, gen)
-        result.history = list(state["history"])
-        result.best_accuracy, result.best_epoch = state["best_accuracy"], state["best_epoch"]
-        start_epoch = state["epoch"] + 1
-        result.started = state.get("started") or "at an unknown time"
-        subset = f"{cfg.train_subset} training digits" if cfg.train_subset else "all training digits"
-        say(f"resuming the run started {result.started} ({cfg.recipe} recipe, {cfg.arch}, {cfg.epochs} epochs, "
+
+def _resume(run: _Run) -> int:
+    """Put the interrupted run saved at cfg.out back in place; the last epoch it finished."""
+    cfg, result = run.cfg, run.result
+    state = load_last(cfg)
+    restore(state, last_path(cfg.out), run.model, run.optimizer, run.scheduler, run.gen)
+    result.history = list(state["history"])
+    result.best_accuracy, result.best_epoch = state["best_accuracy"], state["best_epoch"]
+    result.started = state.get("started") or "at an unknown time"
+    subset = f"{cfg.train_subset} training digits" if cfg.train_subset else "all training digits"
+    run.say(f"resuming the run started {result.started} ({cfg.recipe} recipe, {cfg.arch}, {cfg.epochs} epochs, "
             f"{subset}) after epoch {state['epoch']} (best so far {result.best_accuracy:.2%})")
+    return state["epoch"]
 
-    began = time.perf_counter()
-    epochs = tqdm(range(start_epoch, cfg.epochs + 1), desc="epochs", disable=not progress,
-                  initial=start_epoch - 1, total=cfg.epochs)
-    for epoch in epochs:
-        t0 = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        try:
-            row = train_one_epoch(model, train, optimizer, cfg, gen, progress, desc=f"epoch {epoch}",
-                                  batch_scheduler=scheduler if per_batch else None)
-        except Diverged as e:
-            kept = f"; {out} still holds epoch {result.best_epoch}" if result.best_epoch else ""
-            raise DigitsError(f"training diverged in epoch {epoch}: the loss became {e.args[0]} "
-                              f"(learning rate {lr:g} too high?); nothing from it was saved{kept}") from None
-        if not per_batch:
-            scheduler.step()
 
-        # Before the last epoch a reading is progress: a model with shift votes reads each digit
-        # once then (9x cheaper). The last epoch's reading is the model as it will be used.
-        with read_once(model) if epoch < cfg.epochs else nullcontext():
-            metrics = evaluate(model, test, device=device)
-            held = evaluate(model, val, device=device) if val is not None else None
-        row = {"epoch": epoch, "lr": lr, **row, "test_loss": metrics["loss"], "test_accuracy": metrics["accuracy"]}
-        if held is not None:
-            row.update(val_loss=held["loss"], val_accuracy=held["accuracy"])
-        row["seconds"] = time.perf_counter() - t0
-        result.history.append(row)
-        if pick == "last":  # every epoch replaces the saved model: no set chooses anything
-            improved, score = True, row.get("val_accuracy", row["test_accuracy"])
-        else:
-            score = row[f"{pick}_accuracy"]
-            improved = score > result.best_accuracy
-        if improved:
-            result.best_accuracy, result.best_epoch = score, epoch
-            save_checkpoint(out, model, cfg.arch, config=cfg.as_dict(), epoch=epoch,
-                            test_accuracy=row["test_accuracy"], history=result.history)
-        save_last(cfg, model, optimizer, scheduler, gen, result, epoch)
-        val_text = f"  |  val acc {row['val_accuracy']:.2%}" if val is not None else ""
-        msg = (f"epoch {epoch:>2}/{cfg.epochs}  lr {lr:.4g}  train loss {row['train_loss']:.4f} "
-               f"acc {row['train_accuracy']:.2%}  |  test loss {row['test_loss']:.4f} "
-               f"acc {row['test_accuracy']:.2%}{val_text}  {row['seconds']:.1f}s"
-               f"{('  saved' if pick == 'last' else '  * best, saved') if improved else ''}")
-        if verbose:
-            tqdm.write(msg) if progress else print(msg)
-            sys.stdout.flush()  # `train | tee log` and a watching parent see each epoch as it ends
+def _train_and_measure(run: _Run, epoch: int, progress: bool) -> dict:
+    """One epoch of training, then the test (and validation) set: one row of the history."""
+    cfg, t0 = run.cfg, time.perf_counter()
+    lr = run.optimizer.param_groups[0]["lr"]
+    per_batch = cfg.schedule == "onecycle"
+    try:
+        row = train_one_epoch(run.model, run.train, run.optimizer, cfg, run.gen, progress, desc=f"epoch {epoch}",
+                              batch_scheduler=run.scheduler if per_batch else None)
+    except Diverged as e:
+        best = run.result.best_epoch
+        kept = f"; {run.result.checkpoint} still holds epoch {best}" if best else ""
+        raise DigitsError(f"training diverged in epoch {epoch}: the loss became {e.args[0]} "
+                          f"(learning rate {lr:g} too high?); nothing from it was saved{kept}") from None
+    if not per_batch:
+        run.scheduler.step()
+    # Before the last epoch a reading is progress: a model that votes reads each digit once
+    # then (9x cheaper). The last epoch's reading is the model as it will be used.
+    votes = epoch == cfg.epochs
+    test = evaluate(run.model, run.test, votes=votes)
+    row = {"epoch": epoch, "lr": lr, **row, "test_loss": test["loss"], "test_accuracy": test["accuracy"]}
+    if run.val is not None:
+        val = evaluate(run.model, run.val, votes=votes)
+        row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+    row["seconds"] = time.perf_counter() - t0
+    run.result.history.append(row)
+    return row
 
-    result.seconds = time.perf_counter() - began
-    if pick == "last":
-        say(f"final model (epoch {result.best_epoch}, chosen by no set): test accuracy "
-            f"{result.history[-1]['test_accuracy']:.2%}, saved to {out} ({result.seconds:.0f}s)")
+
+def _keep(run: _Run, row: dict) -> bool:
+    """Save the model if this epoch is the one to keep (the best so far, or simply the last)."""
+    result, pick = run.result, run.result.selected_on
+    if pick == "last":  # every epoch replaces the saved model: no set chooses anything
+        score = row.get("val_accuracy", row["test_accuracy"])
     else:
-        say(f"best {pick} accuracy {result.best_accuracy:.2%} at epoch {result.best_epoch}, "
-            f"saved to {out} ({result.seconds:.0f}s)")
-    return result
+        score = row[f"{pick}_accuracy"]
+        if score <= result.best_accuracy:
+            return False
+    result.best_accuracy, result.best_epoch = score, row["epoch"]
+    save_checkpoint(result.checkpoint, run.model, run.cfg.arch, config=run.cfg.as_dict(), epoch=row["epoch"],
+                    test_accuracy=row["test_accuracy"], history=result.history)
+    return True
+
+
+def _epoch_line(run: _Run, row: dict, improved: bool) -> str:
+    val = f"  |  val acc {row['val_accuracy']:.2%}" if "val_accuracy" in row else ""
+    saved = ("  saved" if run.result.selected_on == "last" else "  * best, saved") if improved else ""
+    return (f"epoch {row['epoch']:>2}/{run.cfg.epochs}  lr {row['lr']:.4g}  train loss {row['train_loss']:.4f} "
+            f"acc {row['train_accuracy']:.2%}  |  test loss {row['test_loss']:.4f} "
+            f"acc {row['test_accuracy']:.2%}{val}  {row['seconds']:.1f}s{saved}")
+
+
+def _say_result(run: _Run) -> None:
+    r = run.result
+    if r.selected_on == "last":
+        run.say(f"final model (epoch {r.best_epoch}, chosen by no set): test accuracy "
+                f"{r.history[-1]['test_accuracy']:.2%}, saved to {r.checkpoint} ({r.seconds:.0f}s)")
+    else:
+        run.say(f"best {r.selected_on} accuracy {r.best_accuracy:.2%} at epoch {r.best_epoch}, "
+                f"saved to {r.checkpoint} ({r.seconds:.0f}s)")

@@ -31,7 +31,7 @@ def test_speed_network_pools_before_normalising_and_reads_digits_shape():
 
 
 def test_shift_votes_average_the_nine_one_pixel_readings():
-    from digitlib.models import one_pixel_shifts, read_once
+    from digitlib.models import infer, one_pixel_shifts
 
     x = torch.zeros(2, 1, 28, 28)
     x[0, 0, 10, 12] = 1.0
@@ -41,14 +41,13 @@ def test_shift_votes_average_the_nine_one_pixel_readings():
     assert where == {(10 + dy, 12 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
     model = SpeedCNN().eval()
     digits = torch.rand(3, 1, 28, 28)
-    with torch.no_grad(), read_once(model):
-        once = [model(c) for c in one_pixel_shifts(digits).split(3)]
-        assert model.shift_votes is False
-    assert model.shift_votes is True
     with torch.no_grad():
-        assert torch.allclose(model(digits), torch.stack(once).mean(0), atol=1e-5)
-        assert not torch.allclose(model(digits), once[4], atol=1e-5)  # votes are not one reading
-    assert not SpeedCNN(shift_votes=False).shift_votes
+        once = [model(c) for c in one_pixel_shifts(digits).split(3)]
+        assert torch.allclose(infer(model, digits), torch.stack(once).mean(0), atol=1e-5)
+        assert not torch.allclose(infer(model, digits), once[4], atol=1e-5)  # votes are not one reading
+        assert torch.equal(model(digits), once[4])  # forward itself reads once: training stays plain
+        plain = SpeedCNN(shift_votes=False).eval()
+        assert torch.equal(infer(plain, digits), plain(digits))
 
 
 def test_training_reads_once_until_the_last_epoch_which_reads_as_the_model_will(tmp_path, monkeypatch):
@@ -56,9 +55,9 @@ def test_training_reads_once_until_the_last_epoch_which_reads_as_the_model_will(
 
     seen, real = [], train.evaluate
 
-    def spy(model, data, *a, **k):
-        seen.append(model.shift_votes)
-        return real(model, data, *a, **k)
+    def spy(model, data, *a, votes=True, **k):
+        seen.append(votes)
+        return real(model, data, *a, votes=votes, **k)
 
     monkeypatch.setattr(train, "evaluate", spy)
     cfg = replace(RECIPES["speed"].fast(), epochs=3, val_size=500, out=str(tmp_path / "s.pth"))

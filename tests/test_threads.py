@@ -21,14 +21,14 @@ def test_inference_threads_is_scoped():
 
 
 def test_cli_reads_with_one_thread_and_gives_it_back(tmp_path, shipped_checkpoint, mnist_test, monkeypatch, capsys):
+    import digitlib.predict
     import digitlib.train
-    from digitlib.predict import Predictor
 
     picture = tmp_path / "a.png"
     Image.fromarray((restyled.on_pad(mnist_test.images[0, 0].numpy(), np.random.default_rng(0)) * 255)
                     .astype(np.uint8)).save(picture)
     seen, threads = [], torch.get_num_threads()
-    for owner, name in ((Predictor, "probabilities"), (digitlib.train, "evaluate")):
+    for owner, name in ((digitlib.predict, "probabilities"), (digitlib.train, "evaluate")):
         original = getattr(owner, name)
         monkeypatch.setattr(owner, name, lambda *a, _o=original: seen.append(torch.get_num_threads()) or _o(*a))
     assert main(["predict", str(picture), "--checkpoint", str(shipped_checkpoint)]) == 0

@@ -1,4 +1,5 @@
-"""Looking at a trained model: all predictions, confusion, shifted inputs, feature maps."""
+"""Looking at a trained model (notebook 05): confusion, shifted inputs, the activations inside.
+Its probabilities for many digits: digitlib.train.probabilities."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,19 +8,12 @@ import torch
 from digitlib.augment import AffineParams, apply_affine
 from digitlib.data import MNISTTensors
 from digitlib.pictures.preprocess import FULL, Steps, to_tensors
-from digitlib.train import batched_logits
+from digitlib.train import probabilities
 
 
-def predict_probs(model, data: MNISTTensors, batch_size: int = 1000) -> torch.Tensor:
-    """Softmax probabilities (N, 10) for every image of data, on the CPU."""
-    return torch.cat([torch.softmax(logits, 1).cpu() for logits, _ in batched_logits(model, data, batch_size)])
-
-
-@torch.no_grad()
 def pipeline_accuracy(model, pictures, labels, steps: Steps = FULL) -> float:
     """Share of pictures the model reads right after preprocessing them with these steps."""
-    images = to_tensors(pictures, steps)
-    guess = predict_probs(model, MNISTTensors(images, torch.as_tensor(labels))).argmax(1)
+    guess = probabilities(model, to_tensors(pictures, steps)).argmax(1)
     return float((guess == torch.as_tensor(labels)).float().mean())
 
 

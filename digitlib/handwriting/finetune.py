@@ -8,7 +8,7 @@ model reading everybody else's digits (without it the model drifts toward one ha
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -41,7 +41,7 @@ class FinetuneConfig:
 
     def recipe(self) -> TrainConfig:
         """The reference recipe's batch size, momentum, weight decay and augmentation, this lr."""
-        return replace(TrainConfig(), lr=self.lr, epochs=self.epochs, step_size=max(1, self.epochs),
+        return TrainConfig().but(lr=self.lr, epochs=self.epochs, step_size=max(1, self.epochs),
                        seed=self.seed, device=self.device)
 
 
@@ -70,10 +70,6 @@ def split_holdout(folder: DigitFolder, share: float, seed: int = 0) -> tuple[lis
     return sorted(train), sorted(held)
 
 
-def _take(data: MNISTTensors, idx: list[int]) -> MNISTTensors:
-    return MNISTTensors(data.images[idx], data.labels[idx])
-
-
 def finetune(own: DigitFolder | MNISTTensors, checkpoint: str | Path = SHIPPED_CHECKPOINT,
              cfg: FinetuneConfig | None = None, holdout: MNISTTensors | None = None,
              out: str | Path | None = None, progress: bool = True, verbose: bool = True) -> FinetuneResult:
@@ -96,55 +92,59 @@ def _finetune(own, checkpoint, cfg, holdout, out, progress, verbose) -> Finetune
     held_idx: list[int] = []
     if isinstance(own, DigitFolder):
         train_idx, held_idx = split_holdout(own, cfg.holdout, cfg.seed)
-        train, holdout = _take(own.data, train_idx), _take(own.data, held_idx)
-    else:
-        train = own
-    if len(train) < 10:
-        raise DigitsError(f"only {len(train)} pictures to learn from; collect at least a few of each digit")
+        own, holdout = own.data.take(train_idx), own.data.take(held_idx)
+    if len(own) < 10:
+        raise DigitsError(f"only {len(own)} pictures to learn from; collect at least a few of each digit")
     model, meta = load_model(checkpoint, device=cfg.device)
-    recipe = cfg.recipe()
-    mnist_train = load_mnist(True)
     mnist_test = load_mnist(False).subset(cfg.mnist_test_subset, seed=cfg.seed)
-
-    def measure() -> dict:
-        row = {"mnist": evaluate(model, mnist_test, device=cfg.device)["accuracy"]}
-        if holdout is not None and len(holdout):
-            row["own"] = evaluate(model, holdout, device=cfg.device)["accuracy"]
-        return row
-
-    before = measure()
-    say(f"fine-tuning {meta['arch']} from {checkpoint} on {len(train)} pictures "
-        f"({0 if holdout is None else len(holdout)} held out), {cfg.epochs} epochs, lr {cfg.lr}")
+    before = _measure(model, mnist_test, holdout)
+    n_holdout = 0 if holdout is None else len(holdout)
+    say(f"fine-tuning {meta['arch']} from {checkpoint} on {len(own)} pictures "
+        f"({n_holdout} held out), {cfg.epochs} epochs, lr {cfg.lr}")
     began = time.perf_counter()
-    torch.manual_seed(cfg.seed)
+    with torch.random.fork_rng():  # dropout's draws: seeded here, the caller's random state untouched
+        torch.manual_seed(cfg.seed)
+        _train(model, own, cfg, progress, verbose)
+    result = FinetuneResult(model.eval(), before, _measure(model, mnist_test, holdout), len(own), n_holdout,
+                            time.perf_counter() - began, held_out=held_idx)
+    for key, name in (("own", "your held-out pictures"), ("mnist", "MNIST test")):
+        if key in before:
+            say(f"{name}: {before[key]:.2%} before, {result.after[key]:.2%} after")
+    if out is not None:
+        _save(result, out, meta, cfg, checkpoint)
+        say(f"saved {out} ({result.seconds:.0f}s of training)")
+    return result
+
+
+def _measure(model, mnist_test: MNISTTensors, holdout: MNISTTensors | None) -> dict:
+    row = {"mnist": evaluate(model, mnist_test)["accuracy"]}
+    if holdout is not None and len(holdout):
+        row["own"] = evaluate(model, holdout)["accuracy"]
+    return row
+
+
+def _train(model, own: MNISTTensors, cfg: FinetuneConfig, progress: bool, verbose: bool) -> None:
+    """cfg.epochs of the course's training loop on own pictures, each epoch mixed with fresh MNIST digits."""
+    recipe, mnist = cfg.recipe(), load_mnist(True)
     gen = torch.Generator().manual_seed(cfg.seed)
     optimizer, _ = make_optimizer(model.parameters(), recipe)
-    repeats = -(-cfg.per_epoch // len(train))  # ceil: small folders are seen several times an epoch
+    repeats = -(-cfg.per_epoch // len(own))  # ceil: small folders are seen several times an epoch
+    own = MNISTTensors(own.images.repeat(repeats, 1, 1, 1), own.labels.repeat(repeats))
     for epoch in range(1, cfg.epochs + 1):
-        n_own = repeats * len(train)
-        pick = torch.randint(len(mnist_train), (n_own * cfg.mnist_per_own,), generator=gen)
-        mixed = MNISTTensors(torch.cat([train.images.repeat(repeats, 1, 1, 1), mnist_train.images[pick]]),
-                             torch.cat([train.labels.repeat(repeats), mnist_train.labels[pick]]))
-        mixed = MNISTTensors(mixed.images.to(cfg.device), mixed.labels.to(cfg.device))
+        pick = torch.randint(len(mnist), (len(own) * cfg.mnist_per_own,), generator=gen)
+        mixed = MNISTTensors.concat([own, mnist.take(pick)]).to(cfg.device)
         row = train_one_epoch(model, mixed, optimizer, recipe, gen, progress, desc=f"fine-tune {epoch}")
         line = f"epoch {epoch}/{cfg.epochs}  train loss {row['train_loss']:.4f}  acc {row['train_accuracy']:.2%}"
         if verbose:
             tqdm.write(line) if progress else print(line)
-    seconds = time.perf_counter() - began
-    after = measure()
-    result = FinetuneResult(model.eval(), before, after, len(train),
-                            0 if holdout is None else len(holdout), seconds, held_out=held_idx)
-    for key, name in (("own", "your held-out pictures"), ("mnist", "MNIST test")):
-        if key in before:
-            say(f"{name}: {before[key]:.2%} before, {after[key]:.2%} after")
-    if out is not None:
-        save_checkpoint(out, model, meta["arch"], config=meta.get("config"), epoch=meta.get("epoch"),
-                        test_accuracy=after["mnist"],
-                        finetune={**asdict(cfg), "from": str(checkpoint), "before": before, "after": after,
-                                  "n_train": result.n_train, "n_holdout": result.n_holdout})
-        result.out = out
-        say(f"saved {out} ({seconds:.0f}s of training)")
-    return result
+
+
+def _save(result: FinetuneResult, out: Path, meta: dict, cfg: FinetuneConfig, checkpoint) -> None:
+    save_checkpoint(out, result.model, meta["arch"], config=meta.get("config"), epoch=meta.get("epoch"),
+                    test_accuracy=result.after["mnist"],
+                    finetune={**asdict(cfg), "from": str(checkpoint), "before": result.before,
+                              "after": result.after, "n_train": result.n_train, "n_holdout": result.n_holdout})
+    result.out = out
 
 
 def load_class(root: str | Path, steps: Steps = FULL) -> dict[str, DigitFolder]:
@@ -168,7 +168,7 @@ def merge(folders: list[DigitFolder]) -> DigitFolder:
             raise DigitsError(f"{p} is given twice (a folder named twice, or one inside another); "
                               f"give each folder once")
         seen.add(p.resolve())
-    data = MNISTTensors(torch.cat([f.data.images for f in folders]), torch.cat([f.data.labels for f in folders]))
+    data = MNISTTensors.concat([f.data for f in folders])
     return DigitFolder(data, [p for f in folders for p in f.paths], [p for f in folders for p in f.skipped],
                        [w for f in folders for w in f.unreadable])
 

@@ -88,11 +88,11 @@ def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -
 def score(model, folder: DigitFolder, n: int | None = None) -> dict:
     """How well model reads the folder's first n pictures (all by default): accuracy (0..1), n,
     right/total per digit, and every mistake with its file, what it was read as and how sure."""
-    from digitlib.course.analysis import predict_probs
+    from digitlib.train import probabilities
 
     n = min(n or len(folder.data), len(folder.data))  # the first n pictures, so folder.paths[i] stays example i
-    data = MNISTTensors(folder.data.images[:n], folder.data.labels[:n])
-    probs = predict_probs(model, data)
+    data = folder.data.take(slice(0, n))
+    probs = probabilities(model, data.images)
     guess, labels = probs.argmax(1), data.labels
     per_digit = {str(d): {"n": int((labels == d).sum()), "right": int(((labels == d) & (guess == d)).sum())}
                  for d in range(10) if (labels == d).any()}
