@@ -127,12 +127,12 @@ def test_cli_trains_the_speed_recipe_and_every_tool_reads_its_model(tmp_path, ca
     picture = tmp_path / "seven.png"
     Image.fromarray((digit.numpy() * 255).astype("uint8")).save(picture)
     assert main(["predict", str(picture), "--checkpoint", str(out)]) == 0
-    from digitlib.surfaces.view import feature_maps
+    from digitlib.surfaces.view import inside_panel
 
     predictor = Predictor(out)
     seen = predictor.predict(Image.open(picture))
     assert seen.digit == int(load_mnist(False).labels[0])
-    panel = feature_maps(predictor.stages(seen))  # the window's and pad's "inside" view
+    panel = inside_panel(predictor.stages(seen))  # the window's and pad's "inside" view
     assert panel.width > 100 and panel.height > 100
 
 
@@ -176,10 +176,10 @@ def test_every_ablation_is_a_valid_recipe_that_removes_one_thing():
             assert model()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
-def test_layer_times_cover_every_named_layer_in_order():
-    from digitlib.course.speed import layer_times
+def test_measured_layer_times_cover_every_named_layer_in_order():
+    from digitlib.course.speed import measure_layer_times
 
-    rows = layer_times(SpeedCNN(), batch_size=8, repeats=2)
+    rows = measure_layer_times(SpeedCNN(), batch_size=8, repeats=2)
     assert [r["layer"] for r in rows][:3] == ["features.conv1", "features.pool1", "features.bn1"]
     assert rows[-1]["layer"] == "classifier.fc2" and rows[-1]["output"] == (10,)
     assert all(r["forward_ms"] > 0 and r["backward_ms"] > 0 for r in rows)

@@ -49,7 +49,7 @@ def ablation(names=None, seeds=(0,), **overrides) -> list[dict]:
     return rows
 
 
-def layer_times(model: nn.Module, batch_size: int = 128, repeats: int = 20) -> list[dict]:
+def measure_layer_times(model: nn.Module, batch_size: int = 128, repeats: int = 20) -> list[dict]:
     """Milliseconds of forward and backward per layer for one training batch (median of repeats).
 
     Each layer runs alone on the input it sees in the network, so the backward time is that

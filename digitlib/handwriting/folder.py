@@ -83,7 +83,7 @@ def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -
     return DigitFolder(data, paths, skipped, unreadable)
 
 
-def score(model, folder: DigitFolder, n: int | None = None) -> dict:
+def accuracy_by_digit(model, folder: DigitFolder, n: int | None = None) -> dict:
     """How well model reads the folder's first n pictures (all by default): accuracy (0..1), n,
     right/total per digit, and every mistake with its file, what it was read as and how sure."""
     from digitlib.course.analysis import predict_probs

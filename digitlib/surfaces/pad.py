@@ -169,7 +169,7 @@ class DrawingPad:
             stages = self.predictor.stages(p) if self.show_inside.value and p is not None else {}
         self.inside.layout.display = None if stages else "none"
         if stages:
-            picture = view.feature_maps(stages)
+            picture = view.inside_panel(stages)
             self.inside.layout.width = f"{picture.width}px"  # pixel for pixel, not stretched
             self.inside.value = _png(picture)
         self.update_ms.append(1000 * (time.perf_counter() - began))
