@@ -17,6 +17,7 @@ from digitlib.errors import DigitsError
 from digitlib.handwriting.folder import DIGITS
 from digitlib.outputs import refuse_course_models, remove_stale_temporaries, write_atomically
 from digitlib.pictures.files import is_picture_file
+from digitlib.pictures.preprocess import preprocess
 
 
 class Collector:
@@ -151,8 +152,6 @@ def split_sheet(image: Image.Image, rows: int = 10, cols: int = 10, margin: floa
 def collect_sheet(image: Image.Image, root: str | Path, rows: int = 10, cols: int = 10) -> list[Path]:
     """A teacher's shortcut: a sheet where row r holds the digit r written `cols` times becomes
     pictures in root/<r>/. Empty cells are skipped."""
-    from digitlib.pictures.preprocess import preprocess
-
     collector, saved = Collector(root), []
     for digit, row in enumerate(split_sheet(image, rows, cols)):
         for cell in row:

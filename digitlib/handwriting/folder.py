@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from digitlib.course.analysis import predict_probs
 from digitlib.data import MNISTTensors
 from digitlib.errors import DigitsError
 from digitlib.pictures.files import is_picture_file
@@ -86,8 +87,6 @@ def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -
 def accuracy_by_digit(model, folder: DigitFolder, n: int | None = None) -> dict:
     """How well model reads the folder's first n pictures (all by default): accuracy (0..1), n,
     right/total per digit, and every mistake with its file, what it was read as and how sure."""
-    from digitlib.course.analysis import predict_probs
-
     n = min(n or len(folder.data), len(folder.data))  # the first n pictures, so folder.paths[i] stays example i
     data = MNISTTensors(folder.data.images[:n], folder.data.labels[:n])
     probs = predict_probs(model, data)

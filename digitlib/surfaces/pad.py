@@ -14,6 +14,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from ipycanvas import Canvas, hold_canvas
+from IPython.display import display
 
 from digitlib.handwriting.collect import Collector
 from digitlib.device import inference_threads
@@ -82,8 +83,6 @@ class DrawingPad:
         self._show_collect()
 
     def _ipython_display_(self):
-        from IPython.display import display
-
         display(self.widget)
 
     # pen events (also callable directly, which is how the tests draw)
