@@ -20,7 +20,7 @@ from PIL import Image
 from digitlib.checkpoint import load_checkpoint, load_model
 from digitlib.config import SHIPPED_CHECKPOINT
 from digitlib.handwriting.finetune import FinetuneConfig, finetune
-from digitlib.handwriting.folder import load_folder, score
+from digitlib.handwriting.folder import accuracy_by_digit, load_folder
 from digitlib.pictures.preprocess import steps_for
 
 
@@ -50,11 +50,11 @@ def main():
         mine = load_folder(steps=steps, root=write(digits.images[mine_idx], digits.target[mine_idx], Path(tmp) / "mine", 0))
         rest = load_folder(steps=steps, root=write(digits.images[rest_idx], digits.target[rest_idx], Path(tmp) / "rest", args.n))
         model, _ = load_model(args.checkpoint)
-        rest_before = score(model, rest)["accuracy"]
+        rest_before = accuracy_by_digit(model, rest)["accuracy"]
         began = time.perf_counter()
         r = finetune(mine, args.checkpoint, FinetuneConfig(seed=args.seed), progress=False, verbose=False)
         wall = time.perf_counter() - began
-        rest_after = score(r.model, rest)["accuracy"]
+        rest_after = accuracy_by_digit(r.model, rest)["accuracy"]
     print(f"UCI digits (43 writers, 8x8), seed {args.seed}: fine-tuned on {r.n_train}, "
           f"{r.seconds:.0f} s of training ({wall:.0f} s with the before/after measurements)")
     print(f"| held out of the folder ({r.n_holdout}) | {r.before['own']:.1%} | {r.after['own']:.1%} |")

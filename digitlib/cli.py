@@ -143,11 +143,11 @@ def _evaluate(args) -> int:
 
 def _evaluate_folder(model, path, meta, args) -> int:
     """Accuracy on a folder of your own pictures, per digit, with every mistake listed."""
-    from digitlib.handwriting.folder import load_folder, score
+    from digitlib.handwriting.folder import accuracy_by_digit, load_folder
     from digitlib.pictures.preprocess import steps_for
 
     folder = load_folder(args.data, progress=True, steps=steps_for(meta))
-    scored = score(model, folder, args.subset)
+    scored = accuracy_by_digit(model, folder, args.subset)
     per_digit, mistakes = scored["per_digit"], scored["mistakes"]
     out = {"checkpoint": str(path), "arch": meta["arch"], "data": str(args.data), **scored,
            "blank": [str(p) for p in folder.skipped], "unreadable": folder.unreadable}

@@ -148,3 +148,14 @@ def test_counts_every_picture_evaluate_reads_and_cleans_killed_saves(tmp_path):
     os.utime(stale, (0, 0))
     c = Collector(tmp_path)
     assert c.counts()[4] == 4 == len(list_pictures(tmp_path)) and not stale.exists()
+
+
+def test_a_picture_file_is_one_pillow_reads_and_counts_and_loads_alike(tmp_path):
+    (tmp_path / "3").mkdir()
+    for name in ("a.gif", "b.TIF", "c.webp", ".d.png"):  # .d.png hidden: not a picture
+        _drawing().save(tmp_path / "3" / name)
+    assert Collector(tmp_path).counts()[3] == 3 == len(list_pictures(tmp_path))
+    _drawing().convert("RGB").save(tmp_path / "3" / "e.pdf")  # Pillow writes PDFs but cannot read them
+    with pytest.raises(DigitsError, match=r"1 file\(s\) are not pictures \(3/e.pdf\)"):
+        list_pictures(tmp_path)
+    assert Collector(tmp_path).counts()[3] == 3

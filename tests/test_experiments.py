@@ -15,6 +15,9 @@ def test_linearity_is_detected_and_relu_breaks_it():
     torch.manual_seed(0)
     assert is_affine(MLP(relu=False)) and is_affine(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)))
     assert not is_affine(MLP()) and not is_affine(DigitCNN())
+    model, state = MLP(), torch.random.get_rng_state()
+    is_affine(model)
+    assert torch.equal(torch.random.get_rng_state(), state)  # draws its pictures from its own generator
 
 
 def test_raw_pixels_model_sees_the_stored_pixels():
@@ -32,7 +35,11 @@ def test_switching_batchnorm_off_leaves_no_batchnorm():
 def test_variants_start_from_the_same_seed_and_are_repeatable(tmp_path, mnist_test):
     base = replace(TrainConfig().fast(), epochs=1, train_subset=600, test_subset=200)
     variants = {"mlp": ({}, MLP), "mlp again": ({}, MLP), "no momentum": ({"momentum": 0.0}, MLP)}
+    torch.manual_seed(123)
     runs = compare(variants, base, out=str(tmp_path / "x.pth"))
+    after = torch.rand(3)
+    torch.manual_seed(123)
+    assert torch.equal(after, torch.rand(3))  # the notebook's own random state is as it left it
     losses = series(runs, "train_loss")
     assert losses["mlp"] == losses["mlp again"] != losses["no momentum"]
     history = runs["mlp"].history

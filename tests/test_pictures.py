@@ -59,6 +59,8 @@ def test_exif_rotation_is_applied(tmp_path, mnist_test, predictor):
     exif[0x0112] = 3  # Orientation: rotate 180 to show
     path = tmp_path / "six.jpg"
     stored.save(path, exif=exif, quality=95)
+    shown = np.asarray(open_picture(path).image.convert("L"), dtype=float)  # upright as opened, before any preprocessing
+    assert np.abs(shown - pad).mean() < 3 < np.abs(shown - np.asarray(stored.convert("L"), dtype=float)).mean()
     assert predictor.predict(open_picture(path).image).digit == 6
 
 

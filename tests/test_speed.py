@@ -126,12 +126,12 @@ def test_cli_trains_the_speed_recipe_and_every_tool_reads_its_model(tmp_path, ca
     picture = tmp_path / "seven.png"
     Image.fromarray((digit.numpy() * 255).astype("uint8")).save(picture)
     assert main(["predict", str(picture), "--checkpoint", str(out)]) == 0
-    from digitlib.surfaces.view import feature_maps
+    from digitlib.surfaces.view import inside_panel
 
     predictor = Predictor(out)
     seen = predictor.predict(Image.open(picture))
     assert seen.digit == int(load_mnist(False).labels[0])
-    panel = feature_maps(predictor.stages(seen))  # the window's and pad's "inside" view
+    panel = inside_panel(predictor.stages(seen))  # the window's and pad's "inside" view
     assert panel.width > 100 and panel.height > 100
 
 
@@ -175,13 +175,17 @@ def test_every_ablation_is_a_valid_recipe_that_removes_one_thing():
             assert model()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
-def test_layer_times_cover_every_named_layer_in_order():
-    from digitlib.course.speed import layer_times
+def test_measured_layer_times_cover_every_named_layer_in_order():
+    from digitlib.course.speed import measure_layer_times
+    from digitlib.models import DigitCNN
 
-    rows = layer_times(SpeedCNN(), batch_size=8, repeats=2)
+    rows = measure_layer_times(SpeedCNN(), batch_size=8, repeats=2)
     assert [r["layer"] for r in rows][:3] == ["features.conv1", "features.pool1", "features.bn1"]
     assert rows[-1]["layer"] == "classifier.fc2" and rows[-1]["output"] == (10,)
     assert all(r["forward_ms"] > 0 and r["backward_ms"] > 0 for r in rows)
+    model, state = DigitCNN(), torch.random.get_rng_state()
+    measure_layer_times(model, batch_size=8, repeats=2)  # its dropout draws, from a forked state
+    assert torch.equal(torch.random.get_rng_state(), state)
 
 
 def test_the_speed_recipe_writes_beside_the_learners_reference_model(tmp_path, monkeypatch, capsys):
@@ -191,3 +195,19 @@ def test_the_speed_recipe_writes_beside_the_learners_reference_model(tmp_path, m
     monkeypatch.setattr(cli, "RECIPES", {**RECIPES, "speed": RECIPES["speed"].but(out=str(target))})
     assert main(["train", "--recipe", "speed", "--fast", "--epochs", "1"]) == 0
     assert target.is_file() and f"saved {target}" in capsys.readouterr().out
+
+
+def test_an_ablation_run_leaves_the_callers_random_state_as_it_was(tmp_path):
+    from digitlib.course.speed import ablation, training_images_per_second
+    from digitlib.models import DigitCNN
+
+    torch.manual_seed(7)
+    rows = ablation(["batch 64 (the reference's)"], seeds=(3,), epochs=1, train_subset=256, test_subset=128,
+                    val_size=0, out=str(tmp_path / "ab.pth"))
+    assert [(r["variant"], r["seed"]) for r in rows] == [("batch 64 (the reference's)", 3)]
+    assert 0 <= rows[0]["test_accuracy"] <= 1
+    training_images_per_second(DigitCNN(), steps=2)  # DigitCNN: a network with dropout, which draws
+    after = torch.rand(3)
+    torch.manual_seed(7)
+    DigitCNN()  # the one network this test drew itself
+    assert torch.equal(after, torch.rand(3))

@@ -8,10 +8,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from digitlib.data import load_mnist
+from digitlib.train import batched_logits
+
 
 def _most_and_fewest(answer):
-    from digitlib.data import load_mnist
-
     counts = torch.bincount(load_mnist(True).labels, minlength=10)
     right = (int(counts.argmax()), int(counts.argmin()))
     if tuple(int(a) for a in answer) == right:
@@ -20,8 +21,6 @@ def _most_and_fewest(answer):
 
 
 def _zero_fraction(answer):
-    from digitlib.data import load_mnist
-
     right = float((load_mnist(True).images == 0).float().mean())
     if abs(float(answer) - right) < 0.005:
         return True, f"right: most of every picture is background"
@@ -46,8 +45,6 @@ def _horizontal_edges(answer):
 
 
 def _zoom(answer):
-    from digitlib.data import load_mnist
-
     images = load_mnist(False).images[:8]
     for scale in (1.5, 0.8):
         theta = torch.tensor([[1 / scale, 0, 0], [0, 1 / scale, 0]]).expand(len(images), 2, 3)
@@ -65,9 +62,6 @@ def _zoom(answer):
 
 
 def _unsure_count(answer, model=None):
-    from digitlib.data import load_mnist
-    from digitlib.train import batched_logits
-
     if model is None:
         return False, "pass the model you used: check('05.3', count, model=model)"
     probs = torch.cat([logits.softmax(1).max(1).values for logits, _ in batched_logits(model, load_mnist(False))])

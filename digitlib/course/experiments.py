@@ -31,13 +31,15 @@ Variant = tuple[dict, Callable[[], nn.Module] | None]  # (TrainConfig fields to 
 def compare(variants: dict[str, Variant], base: TrainConfig, out: str = "../checkpoints/lesson4b.pth",
             train: MNISTTensors | None = None, test: MNISTTensors | None = None) -> dict[str, FitResult]:
     """Train each variant from the same seed with base's recipe plus its changes; every model is
-    built right after seeding, so the variants start from comparable weights."""
+    built right after seeding, so the variants start from comparable weights. The caller's random
+    state is left as it was."""
     runs = {}
     for name, (changes, make_model) in variants.items():
         cfg = replace(base, **changes, out=out)
-        torch.manual_seed(cfg.seed)
-        model = make_model() if make_model is not None else None
-        runs[name] = fit(cfg, train=train, test=test, model=model, progress=False, verbose=False)
+        with torch.random.fork_rng():  # seeded here, restored on the way out
+            torch.manual_seed(cfg.seed)
+            model = make_model() if make_model is not None else None
+            runs[name] = fit(cfg, train=train, test=test, model=model, progress=False, verbose=False)
     return runs
 
 
@@ -57,7 +59,8 @@ def is_affine(model: nn.Module, n: int = 4) -> bool:
     """Does model(a + b) - model(0) equal (model(a) - model(0)) + (model(b) - model(0))? True for
     any stack of linear layers, however deep; false as soon as a ReLU bends something."""
     model.eval()
+    gen = torch.Generator().manual_seed(0)  # its own random pictures: the caller's random state is untouched
     with torch.no_grad():
-        a, b, zero = torch.rand(n, 1, 28, 28), torch.rand(n, 1, 28, 28), torch.zeros(n, 1, 28, 28)
-        f0 = model(zero)
+        a, b = torch.rand(n, 1, 28, 28, generator=gen), torch.rand(n, 1, 28, 28, generator=gen)
+        f0 = model(torch.zeros(n, 1, 28, 28))
         return torch.allclose(model(a + b) - f0, (model(a) - f0) + (model(b) - f0), atol=1e-4)

@@ -187,7 +187,7 @@ def accuracy_against_time(runs: dict[str, list[dict]], goal: float = 0.995):
 
 
 def layer_times(by_model: dict[str, list[dict]]):
-    """Forward and backward milliseconds per layer (digitlib.course.speed.layer_times), one panel a model."""
+    """Forward and backward milliseconds per layer (digitlib.course.speed.measure_layer_times), one panel a model."""
     fig, axes = plt.subplots(1, len(by_model), figsize=(6 * len(by_model), 3.6), sharex=True)
     for ax, (name, rows) in zip(np.atleast_1d(axes), by_model.items()):
         labels = [r["layer"].split(".")[1] for r in rows]

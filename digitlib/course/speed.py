@@ -3,6 +3,7 @@ recipe's ablation, where a training step's time goes layer by layer, and the ari
 of the machine (FLOPs per image against what the CPU can do)."""
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import replace
 
@@ -12,6 +13,7 @@ from torch import nn
 
 from digitlib.config import RECIPES, TrainConfig
 from digitlib.models import SpeedCNN
+from digitlib.train import fit, make_optimizer
 
 # Each of the speed recipe's ingredients, taken away in turn: (what it becomes, how).
 # A change of network is a function returning the model; a change of recipe, the fields to replace.
@@ -32,47 +34,49 @@ def ablation(names=None, seeds=(0,), **overrides) -> list[dict]:
     """Train the speed recipe with each ingredient of `names` removed, once per seed.
 
     overrides go into every run's TrainConfig (e.g. train_subset, epochs, val_size, out);
-    returns one row per run: variant, seed, seconds, validation and test accuracy."""
-    from digitlib.train import fit
-
+    returns one row per run: variant, seed, seconds, validation and test accuracy. The caller's
+    random state is left as it was."""
     rows = []
     for name in names or ABLATIONS:
         change = dict(ABLATIONS[name])
         make_model = change.pop("model", None)
         for seed in seeds:
             cfg = replace(RECIPES["speed"], **change, **overrides, seed=seed)
-            torch.manual_seed(seed)  # a variant's network starts from the weights fit() would draw
-            result = fit(cfg, model=make_model() if make_model else None, progress=False, verbose=False)
+            with torch.random.fork_rng():  # seeded here, restored on the way out
+                torch.manual_seed(seed)  # a variant's network starts from the weights fit() would draw
+                result = fit(cfg, model=make_model() if make_model else None, progress=False, verbose=False)
             last = result.history[-1]
             rows.append({"variant": name, "seed": seed, "seconds": sum(r["seconds"] for r in result.history),
                          "val_accuracy": last.get("val_accuracy"), "test_accuracy": last["test_accuracy"]})
     return rows
 
 
-def layer_times(model: nn.Module, batch_size: int = 128, repeats: int = 20) -> list[dict]:
+def measure_layer_times(model: nn.Module, batch_size: int = 128, repeats: int = 20) -> list[dict]:
     """Milliseconds of forward and backward per layer for one training batch (median of repeats).
 
     Each layer runs alone on the input it sees in the network, so the backward time is that
     layer's own share (its gradient for its input and its weights)."""
     model = model.train().to(memory_format=torch.channels_last)
-    x = torch.randn(batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    x = torch.randn(batch_size, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    x = x.contiguous(memory_format=torch.channels_last)
     layers = [(f"features.{n}", m) for n, m in model.features.named_children()] + \
              [(f"classifier.{n}", m) for n, m in model.classifier.named_children()]
     rows = []
-    for name, layer in layers:
-        x = x.detach().requires_grad_(name != "features.conv1")  # the picture itself needs no gradient
-        fwd, bwd = [], []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            y = layer(x)
-            t1 = time.perf_counter()
-            y.backward(torch.ones_like(y))
-            t2 = time.perf_counter()
-            fwd.append(t1 - t0)
-            bwd.append(t2 - t1)
-        rows.append({"layer": name, "forward_ms": 1000 * sorted(fwd)[repeats // 2],
-                     "backward_ms": 1000 * sorted(bwd)[repeats // 2], "output": tuple(y.shape[1:])})
-        x = y
+    with torch.random.fork_rng():  # dropout draws from the caller's random state: restored on the way out
+        for name, layer in layers:
+            x = x.detach().requires_grad_(name != "features.conv1")  # the picture itself needs no gradient
+            fwd, bwd = [], []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                y = layer(x)
+                t1 = time.perf_counter()
+                y.backward(torch.ones_like(y))
+                t2 = time.perf_counter()
+                fwd.append(t1 - t0)
+                bwd.append(t2 - t1)
+            rows.append({"layer": name, "forward_ms": 1000 * sorted(fwd)[repeats // 2],
+                         "backward_ms": 1000 * sorted(bwd)[repeats // 2], "output": tuple(y.shape[1:])})
+            x = y
     return rows
 
 
@@ -99,7 +103,8 @@ def flops_per_image(model: nn.Module) -> int:
 def matmul_gflops(size: int = 1024, seconds: float = 1.0) -> float:
     """What this CPU does at its best: a large float32 matrix product, in billions of FLOPs per
     second. A practical peak (the datasheet's is higher still), measured, not assumed."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(size, size, generator=gen), torch.randn(size, size, generator=gen)
     a @ b  # warm up
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
@@ -111,19 +116,19 @@ def matmul_gflops(size: int = 1024, seconds: float = 1.0) -> float:
 def training_images_per_second(model: nn.Module, cfg: TrainConfig | None = None, steps: int = 30) -> float:
     """Training steps (forward, backward, the recipe's SGD step) on one ready-made batch: the
     network's own speed, data loading and augmentation aside. bench/benchmark.py's ceiling."""
-    from digitlib.train import make_optimizer
-
     cfg = cfg or RECIPES["speed"]
     model = model.train().to(memory_format=torch.channels_last)
     opt, _ = make_optimizer(model.parameters(), cfg, steps_per_epoch=steps + 5)  # the recipe's own SGD
-    x = torch.randn(cfg.batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (cfg.batch_size,))
-    for i in range(steps + 5):
-        if i == 5:
-            t0 = time.perf_counter()  # the first steps set things up
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(cfg.batch_size, 1, 28, 28, generator=gen).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (cfg.batch_size,), generator=gen)
+    with torch.random.fork_rng():  # dropout draws from the caller's random state: restored on the way out
+        for i in range(steps + 5):
+            if i == 5:
+                t0 = time.perf_counter()  # the first steps set things up
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
     return steps * cfg.batch_size / (time.perf_counter() - t0)
 
 
@@ -131,8 +136,6 @@ def interleaved_speeds(variants: dict, rounds: int = 4, steps: int = 60) -> dict
     """Median training images/s of each (model maker, TrainConfig) variant, measured in turns, so
     that a slow minute of a shared machine hits every variant alike (runs timed one after another
     drift by more than the differences measured)."""
-    import statistics
-
     seen = {name: [] for name in variants}
     for _ in range(rounds):
         for name, (make_model, cfg) in variants.items():

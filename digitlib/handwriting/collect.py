@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from digitlib.outputs import write_atomically
 from digitlib.errors import DigitsError
 from digitlib.handwriting.folder import DIGITS
-from digitlib.outputs import refuse_course_models, remove_stale_temporaries
+from digitlib.outputs import refuse_course_models, remove_stale_temporaries, write_atomically
+from digitlib.pictures.files import is_picture_file
+from digitlib.pictures.preprocess import preprocess
 
 
 class Collector:
@@ -38,10 +38,9 @@ class Collector:
 
     def counts(self) -> dict[int, int]:
         """How many pictures of each digit the folder holds (earlier sessions included)."""
-        def pictures(folder: Path) -> int:  # every picture evaluate and finetune would read, any case
-            return sum(1 for p in folder.iterdir() if not p.name.startswith(".") and p.is_file()
-                       and p.suffix.lower() in IMG_EXTENSIONS)
-        return {d: pictures(self.root / str(d)) if (self.root / str(d)).is_dir() else 0 for d in range(10)}
+        def pictures(folder: Path) -> int:  # every picture evaluate and finetune would read
+            return sum(1 for p in folder.iterdir() if is_picture_file(p)) if folder.is_dir() else 0
+        return {d: pictures(self.root / str(d)) for d in range(10)}
 
     def summary(self) -> str:
         return "  ".join(f"{d}: {n}" for d, n in self.counts().items())
@@ -153,8 +152,6 @@ def split_sheet(image: Image.Image, rows: int = 10, cols: int = 10, margin: floa
 def collect_sheet(image: Image.Image, root: str | Path, rows: int = 10, cols: int = 10) -> list[Path]:
     """A teacher's shortcut: a sheet where row r holds the digit r written `cols` times becomes
     pictures in root/<r>/. Empty cells are skipped."""
-    from digitlib.pictures.preprocess import preprocess
-
     collector, saved = Collector(root), []
     for digit, row in enumerate(split_sheet(image, rows, cols)):
         for cell in row:

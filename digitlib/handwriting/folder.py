@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from digitlib.data import MNISTTensors
 from digitlib.errors import DigitsError
+from digitlib.pictures.files import is_picture_file
 from digitlib.pictures.preprocess import FULL, Steps
 from digitlib.pictures.reading import read_pictures
+from digitlib.train import probabilities
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -49,9 +50,7 @@ def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
             if p.is_dir():  # refused, not skipped: its pictures would silently go unread
                 raise DigitsError(f"{root}: {p.relative_to(root)} is a folder inside a digit's folder; "
                                   f"move its pictures up into {folder.relative_to(root)}/")
-            # a pipe or device would hang the reader: only regular picture files are read
-            ok = p.is_file() and p.suffix.lower() in IMG_EXTENSIONS
-            (items if ok else others).append((p, int(folder.name)))
+            (items if is_picture_file(p) else others).append((p, int(folder.name)))
     if others:
         names = ", ".join(str(p.relative_to(root)) for p, _ in others[:3])
         raise DigitsError(f"{root}: {len(others)} file(s) are not pictures ({names}); move them out")
@@ -85,11 +84,9 @@ def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -
     return DigitFolder(data, paths, skipped, unreadable)
 
 
-def score(model, folder: DigitFolder, n: int | None = None) -> dict:
+def accuracy_by_digit(model, folder: DigitFolder, n: int | None = None) -> dict:
     """How well model reads the folder's first n pictures (all by default): accuracy (0..1), n,
     right/total per digit, and every mistake with its file, what it was read as and how sure."""
-    from digitlib.train import probabilities
-
     n = min(n or len(folder.data), len(folder.data))  # the first n pictures, so folder.paths[i] stays example i
     data = folder.data.take(slice(0, n))
     probs = probabilities(model, data.images)

@@ -1,5 +1,8 @@
 """Opening picture files of digits: one clear line for anything that is not a readable picture.
 
+What counts as a picture file (PICTURE_SUFFIXES, is_picture_file) is decided here once, from
+what Pillow can read, for the folder that is evaluated and the collector that counts it alike.
+
 A picture is shown the way a viewer shows it (EXIF rotation applied), huge pictures are shrunk
 while decoding where the format allows it (JPEG) and refused otherwise, before they can take
 gigabytes of memory; any large picture is shrunk once decoded; an animated picture is read from
@@ -18,11 +21,21 @@ from digitlib.errors import DigitsError
 MAX_PIXELS = 50_000_000   # ~7000x7000: a phone photo is 12-50 Mpx; larger is refused, not decoded
 DRAFT_SIDE = 2048         # JPEGs are decoded at most about this size (1/2, 1/4 or 1/8 scale)
 
+# Every file suffix of a format Pillow can open (".png", ".jpg", ".gif", ".webp", ...); a suffix
+# Pillow only writes (".pdf") is not one.
+PICTURE_SUFFIXES = frozenset(suffix for suffix, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+
 
 @dataclass
 class Picture:
     image: Image.Image
     note: str | None = None    # something worth telling, e.g. "animated: first frame read"
+
+
+def is_picture_file(path: Path) -> bool:
+    """A visible regular file with a picture's suffix, in any case ("a.PNG"). Hidden files (".DS_Store",
+    half-written saves) are not pictures; nor is a pipe or a device, which would hang the reader."""
+    return not path.name.startswith(".") and path.is_file() and path.suffix.lower() in PICTURE_SUFFIXES
 
 
 def open_picture(path: str | Path) -> Picture:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from ipycanvas import Canvas, hold_canvas
+from IPython.display import display
 
 from digitlib.handwriting.collect import Collector
 from digitlib.device import inference_threads
@@ -40,17 +41,31 @@ class DrawingPad:
         self.prediction: Prediction | None = None
         self.last_live = 0.0
         self.update_ms: list[float] = []     # how long each view update took, measured
+        self.canvas = self._make_canvas(size)
+        self._make_views(width, inside)
+        self.collector = Collector(collect) if collect is not None else None
+        self.widget = widgets.VBox(self._rows())
+        self.clear()
+        self._show_collect()
+
+    def _make_canvas(self, size: int) -> Canvas:
+        """The drawing surface, wired to the pen: mouse and touch alike."""
         # a fixed size on the page: stretched by its row, the canvas would no longer match the strokes
-        self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(
+        canvas = Canvas(width=size, height=size, layout=widgets.Layout(
             border="1px solid #888", width=f"{size + 2}px", height=f"{size + 2}px", flex="none"))
-        self.canvas.on_mouse_down(self.press)
-        self.canvas.on_mouse_move(self.move)
-        self.canvas.on_mouse_up(self.release)
-        self.canvas.on_mouse_out(self.release)
-        self.canvas.on_touch_start(self.touch_start)
-        self.canvas.on_touch_move(self.touch_move)
-        self.canvas.on_touch_end(self.touch_end)
-        self.canvas.on_touch_cancel(self.touch_end)
+        canvas.on_mouse_down(self.press)
+        canvas.on_mouse_move(self.move)
+        canvas.on_mouse_up(self.release)
+        canvas.on_mouse_out(self.release)
+        canvas.on_touch_start(self.touch_start)
+        canvas.on_touch_move(self.touch_move)
+        canvas.on_touch_end(self.touch_end)
+        canvas.on_touch_cancel(self.touch_end)
+        return canvas
+
+    def _make_views(self, width: float, inside: bool):
+        """What is shown beside the drawing (the result, the bars, the 28x28 seen, the inside) and
+        the controls of how it is drawn and shown (the brush, the inside's checkbox)."""
         self.result = widgets.HTML()
         self.bars = widgets.Image(format="png", layout=widgets.Layout(width="220px"))
         self.seen = widgets.Image(format="png", layout=widgets.Layout(width="112px"))
@@ -60,30 +75,28 @@ class DrawingPad:
         self.brush.observe(lambda change: setattr(self.recorder, "width", float(change["new"])), "value")
         self.show_inside = widgets.Checkbox(value=inside, description="Show the network's inside", indent=False)
         self.show_inside.observe(lambda change: self._refresh(), "value")
+
+    def _rows(self) -> list:
+        """The pad's rows, top to bottom; when collecting, the digit asked for, Save and Undo too."""
         predict = widgets.Button(description="Predict", icon="check")
         clear = widgets.Button(description="Clear", icon="eraser")
         predict.on_click(lambda _: self.predict())
         clear.on_click(lambda _: self.clear())
         side = widgets.VBox([self.result, widgets.HBox([
             self.bars, widgets.VBox([widgets.HTML("<small>What the model sees (28x28)</small>"), self.seen])])])
-        rows = [widgets.HBox([self.canvas, side], layout=widgets.Layout(align_items="flex-start")), widgets.HBox([predict, clear, self.brush]),
-                self.show_inside, self.inside]
-        self.collector = Collector(collect) if collect is not None else None
-        if self.collector is not None:
-            self.ask = widgets.HTML()
-            self.counts = widgets.HTML()
-            self.save_button = widgets.Button(description="Save", icon="save", button_style="success")
-            undo = widgets.Button(description="Undo last save", icon="undo")
-            self.save_button.on_click(lambda _: self.save())
-            undo.on_click(lambda _: self.undo())
-            rows = [self.ask, rows[0], widgets.HBox([self.save_button, undo, predict, clear]), self.counts, *rows[1:]]
-        self.widget = widgets.VBox(rows)
-        self.clear()
-        self._show_collect()
+        drawing = widgets.HBox([self.canvas, side], layout=widgets.Layout(align_items="flex-start"))
+        rest = [widgets.HBox([predict, clear, self.brush]), self.show_inside, self.inside]
+        if self.collector is None:
+            return [drawing, *rest]
+        self.ask = widgets.HTML()
+        self.counts = widgets.HTML()
+        self.save_button = widgets.Button(description="Save", icon="save", button_style="success")
+        undo = widgets.Button(description="Undo last save", icon="undo")
+        self.save_button.on_click(lambda _: self.save())
+        undo.on_click(lambda _: self.undo())
+        return [self.ask, drawing, widgets.HBox([self.save_button, undo, predict, clear]), self.counts, *rest]
 
     def _ipython_display_(self):
-        from IPython.display import display
-
         display(self.widget)
 
     # pen events (also callable directly, which is how the tests draw)
@@ -169,7 +182,7 @@ class DrawingPad:
             stages = self.predictor.stages(p) if self.show_inside.value and p is not None else {}
         self.inside.layout.display = None if stages else "none"
         if stages:
-            picture = view.feature_maps(stages)
+            picture = view.inside_panel(stages)
             self.inside.layout.width = f"{picture.width}px"  # pixel for pixel, not stretched
             self.inside.value = _png(picture)
         self.update_ms.append(1000 * (time.perf_counter() - began))

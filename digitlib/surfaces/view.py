@@ -58,7 +58,7 @@ def _grid(maps: torch.Tensor, cols: int, cell: int, top: list[int]) -> Image.Ima
     return image
 
 
-def feature_maps(stages: dict[str, torch.Tensor], top: int = 3) -> Image.Image:
+def inside_panel(stages: dict[str, torch.Tensor], top: int = 3) -> Image.Image:
     """The feature maps after conv1 and conv2 (each after ReLU and max pooling) of one drawing,
     each layer labelled with its shape, the `top` channels that fired most framed and named."""
     panels = []

@@ -205,7 +205,7 @@ class App:
         with inference_threads():
             stages = self.predictor.stages(shown) if self.show_inside.get() and shown is not None else {}
         if stages:
-            self.inside_image = ImageTk.PhotoImage(view.feature_maps(stages))
+            self.inside_image = ImageTk.PhotoImage(view.inside_panel(stages))
             self.inside.config(image=self.inside_image)
             self.inside.grid(row=5, column=0, columnspan=2, padx=8, pady=(0, 8))
         else:

@@ -148,7 +148,7 @@ TEST_SHAPES = {"smiley": smiley, "heart": heart, "arrow": arrow, "dot": dot}
 def make(kind: str, n: int, seed: int = 0) -> list[Image.Image]:
     """n pictures of one kind: a shape name (here or in digitlib.synthetic.symbols), "letters" / "symbols"
     (training fonts), "letters:<font>" / "symbols:<font>", or "held_out_symbols"."""
-    from digitlib.synthetic import symbols
+    from digitlib.synthetic import symbols  # here, not above: symbols imports this module (a cycle)
 
     rng = np.random.default_rng([seed, sum(map(ord, kind))])
     if kind.startswith("letters"):
