@@ -1,11 +1,15 @@
-"""python -m digitlib {train, evaluate, finetune, sheet, predict}: every failure is one line on stderr and a
-non-zero exit code, never a traceback."""
+"""python -m digitlib {train, evaluate, finetune, sheet, predict, gui}: every failure is one line on
+stderr and a non-zero exit code, never a traceback.
+
+Each command imports what it needs when it runs: `--help` and a mistyped flag answer at once, and
+a Ctrl-C while torch loads is caught (see __main__.py)."""
 from __future__ import annotations
 
 import argparse
 import functools
 import json
 import math
+import os
 import shlex
 import sys
 from dataclasses import replace
@@ -79,7 +83,6 @@ def _tell(text: str) -> None:
 def _quiet_dead_pipes() -> None:
     """Point stdout and stderr at /dev/null, so Python's final flush into a dead pipe neither
     prints a warning nor changes the exit code."""
-    import os
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     for stream in (sys.stdout, sys.stderr):

@@ -127,5 +127,17 @@ def build_model(arch: str = "DigitCNN") -> nn.Module:
     return ARCHITECTURES[arch]()
 
 
+@torch.no_grad()
+def stages(model, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """The activations after each layer of model.features (DigitCNN, SpeedCNN) for one normalised image (1,1,28,28)."""
+    model.eval()
+    out, x = [("input", image)], image
+    for name, layer in model.features.named_children():
+        x = layer(x)
+        if not name.startswith("bn"):
+            out.append((name, x))
+    return out
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

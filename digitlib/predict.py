@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from digitlib.checkpoint import load_model
+from digitlib.models import stages
 from digitlib.config import DIGIT_CHECK, default_model
 from digitlib.errors import DigitsError
 from digitlib.pictures.preprocess import Preprocessed, preprocess, steps_for
@@ -82,8 +83,6 @@ class Predictor:
 
     def stages(self, p: Prediction) -> dict[str, torch.Tensor]:
         """The activations inside the network for a prediction's input, by layer name."""
-        from digitlib.course.analysis import stages
-
         if not hasattr(self.model, "features"):  # a fully connected model has no feature maps
             return {}
         return dict(stages(self.model, p.preprocessed.tensor.to(self.device)))

@@ -1,5 +1,6 @@
-"""Looking at a trained model (notebook 05): confusion, shifted inputs, the activations inside.
-Its probabilities for many digits: digitlib.train.probabilities."""
+"""Looking at a trained model (notebook 05): confusion, shifted inputs, a pipeline's accuracy.
+Its probabilities for many digits: digitlib.train.probabilities; the activations inside it:
+digitlib.models.stages."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,15 +27,3 @@ def shifted(data: MNISTTensors, pixels: int) -> MNISTTensors:
     n = len(data)
     params = AffineParams(torch.zeros(n), torch.full((n, 2), float(pixels)))
     return MNISTTensors(apply_affine(data.images, params, mode="nearest"), data.labels)
-
-
-@torch.no_grad()
-def stages(model, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
-    """The activations after each layer of DigitCNN.features for one normalised image (1,1,28,28)."""
-    model.eval()
-    out, x = [("input", image)], image
-    for name, layer in model.features.named_children():
-        x = layer(x)
-        if not name.startswith("bn"):
-            out.append((name, x))
-    return out
