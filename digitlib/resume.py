@@ -22,6 +22,12 @@ def last_path(best_path: str | Path) -> Path:
     return p.with_name(p.stem + ".last.pth")
 
 
+def staging_path(best_path: str | Path) -> Path:
+    """Where a run keeps its best model while an earlier model at best_path is kept (see train.fit)."""
+    p = Path(best_path)
+    return p.with_name(p.stem + ".this_run.pth")
+
+
 def resume_config(best_path: str | Path) -> TrainConfig:
     """The settings of the interrupted run whose best checkpoint is best_path: --resume uses
     them all, so a resumed run is the run that was started, not a new one with defaults."""
@@ -37,7 +43,8 @@ def save_last(cfg, model, optimizer, scheduler, gen, result, epoch) -> None:
                     test_accuracy=result.history[-1]["test_accuracy"], history=result.history,
                     optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                     generator=gen.get_state(), torch_rng=torch.get_rng_state(),
-                    best_accuracy=result.best_accuracy, best_epoch=result.best_epoch, started=result.started)
+                    best_accuracy=result.best_accuracy, best_epoch=result.best_epoch, started=result.started,
+                    previous=result.previous)
 
 
 def read_last(best_path: str | Path) -> dict:
@@ -63,7 +70,8 @@ def load_last(cfg: TrainConfig) -> dict:
         raise DigitsError(f"nothing to resume: {path} already finished {state['epoch']} of {cfg.epochs} epochs"
                           if state["epoch"] >= cfg.epochs else f"cannot resume: {path} is damaged "
                           f"(epoch {state['epoch']})")
-    if state["best_epoch"] and not Path(cfg.out).is_file():
+    best = staging_path(cfg.out) if state.get("previous") is not None else Path(cfg.out)
+    if state["best_epoch"] and not best.is_file():
         raise DigitsError(f"cannot resume: the best checkpoint {cfg.out} of this run is gone; "
                           f"start again without --resume")
     return state

@@ -8,6 +8,7 @@ epoch makes ``--resume`` possible.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,14 +20,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from digitlib.augment import random_affine, random_elastic, random_pen
-from digitlib.checkpoint import save_checkpoint
+from digitlib.checkpoint import load_checkpoint, save_checkpoint
 from digitlib.config import TrainConfig
 from digitlib.data import NOT_A_DIGIT, MNISTTensors, load_mnist, normalize
 from digitlib.device import pick_device
 from digitlib.errors import DigitsError
 from digitlib.models import build_model, infer
 from digitlib.outputs import check_output_path, exclusive  # noqa: F401 (callers import them from here)
-from digitlib.resume import last_path, load_last, restore, resume_config, save_last  # noqa: F401
+from digitlib.resume import last_path, load_last, restore, resume_config, save_last, staging_path  # noqa: F401
 
 
 def make_optimizer(params, cfg: TrainConfig, steps_per_epoch: int | None = None):
@@ -88,6 +89,9 @@ class FitResult:
     checkpoint: Path | None = None
     seconds: float = 0.0
     started: str = ""            # when the run began (kept across resumes): names the run --resume continues
+    # The test accuracy of a model that was at the checkpoint path before this run: it stays there
+    # until this run's best beats it or the run finishes (an interrupted run never replaces it).
+    previous: float | None = None
 
 
 def split_validation(train: MNISTTensors, size: int, seed: int) -> tuple[MNISTTensors, MNISTTensors | None]:
@@ -218,6 +222,8 @@ def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -
             tqdm.write(line) if progress else print(line)
             sys.stdout.flush()  # `train | tee log` and a watching parent see each epoch as it ends
     run.result.seconds = time.perf_counter() - began
+    if run.result.previous is not None and staging_path(out).is_file():  # finished: its best takes the place
+        os.replace(staging_path(out), out)
     _say_result(run)
     return run.result
 
@@ -235,9 +241,24 @@ def _start(cfg, device, out, train, test, verbose, model) -> _Run:
     model = (model if model is not None else build_model(cfg.arch)).to(device, memory_format=memory_format)
     optimizer, scheduler = make_optimizer(model.parameters(), cfg, steps_per_epoch(len(train), cfg.batch_size))
     pick = "last" if cfg.keep == "last" else "val" if val is not None else "test"
-    result = FitResult(model=model, checkpoint=out, selected_on=pick, started=time.strftime("%Y-%m-%d %H:%M:%S"))
+    result = FitResult(model=model, checkpoint=out, selected_on=pick, started=time.strftime("%Y-%m-%d %H:%M:%S"),
+                       previous=_previous_accuracy(out))
+    if result.previous is not None:
+        say(f"{out} already holds a model ({result.previous:.2%} test accuracy): it stays there until this run's "
+            f"best beats it or the run finishes; until then this run's best is kept in {staging_path(out).name}")
     return _Run(cfg, model, optimizer, scheduler, torch.Generator().manual_seed(cfg.seed), train, val, test,
                 result, say)
+
+
+def _previous_accuracy(out: Path) -> float | None:
+    """The test accuracy of a model already at out (0.0 if it records none), None when there is none."""
+    if not out.is_file():
+        return None
+    try:
+        accuracy = load_checkpoint(out).get("test_accuracy")
+    except DigitsError:  # a damaged file is nothing worth keeping
+        return None
+    return float(accuracy) if isinstance(accuracy, float) else 0.0
 
 
 def _resume(run: _Run) -> int:
@@ -247,6 +268,8 @@ def _resume(run: _Run) -> int:
     restore(state, last_path(cfg.out), run.model, run.optimizer, run.scheduler, run.gen)
     result.history = list(state["history"])
     result.best_accuracy, result.best_epoch = state["best_accuracy"], state["best_epoch"]
+    previous = state.get("previous")
+    result.previous = previous if isinstance(previous, float) else None
     result.started = state.get("started") or "at an unknown time"
     subset = f"{cfg.train_subset} training digits" if cfg.train_subset else "all training digits"
     run.say(f"resuming the run started {result.started} ({cfg.recipe} recipe, {cfg.arch}, {cfg.epochs} epochs, "
@@ -264,7 +287,8 @@ def _train_and_measure(run: _Run, epoch: int, progress: bool) -> dict:
                               batch_scheduler=run.scheduler if per_batch else None)
     except Diverged as e:
         best = run.result.best_epoch
-        kept = f"; {run.result.checkpoint} still holds epoch {best}" if best else ""
+        kept = (f"; {run.result.checkpoint} still holds the earlier model" if run.result.previous is not None
+                else f"; {run.result.checkpoint} still holds epoch {best}" if best else "")
         raise DigitsError(f"training diverged in epoch {epoch}: the loss became {e.args[0]} "
                           f"(learning rate {lr:g} too high?); nothing from it was saved{kept}") from None
     if not per_batch:
@@ -292,14 +316,21 @@ def _keep(run: _Run, row: dict) -> bool:
         if score <= result.best_accuracy:
             return False
     result.best_accuracy, result.best_epoch = score, row["epoch"]
-    save_checkpoint(result.checkpoint, run.model, run.cfg.arch, config=run.cfg.as_dict(), epoch=row["epoch"],
+    if result.previous is not None and row["test_accuracy"] > result.previous:
+        result.previous = None  # beaten: from now on this run writes the checkpoint itself
+    target = result.checkpoint if result.previous is None else staging_path(result.checkpoint)
+    save_checkpoint(target, run.model, run.cfg.arch, config=run.cfg.as_dict(), epoch=row["epoch"],
                     test_accuracy=row["test_accuracy"], history=result.history)
+    if target == result.checkpoint:
+        staging_path(target).unlink(missing_ok=True)
     return True
 
 
 def _epoch_line(run: _Run, row: dict, improved: bool) -> str:
     val = f"  |  val acc {row['val_accuracy']:.2%}" if "val_accuracy" in row else ""
     saved = ("  saved" if run.result.selected_on == "last" else "  * best, saved") if improved else ""
+    if improved and run.result.previous is not None:
+        saved += f" (beside the earlier model, in {staging_path(run.result.checkpoint).name})"
     return (f"epoch {row['epoch']:>2}/{run.cfg.epochs}  lr {row['lr']:.4g}  train loss {row['train_loss']:.4f} "
             f"acc {row['train_accuracy']:.2%}  |  test loss {row['test_loss']:.4f} "
             f"acc {row['test_accuracy']:.2%}{val}  {row['seconds']:.1f}s{saved}")

@@ -160,3 +160,20 @@ def test_saved_files_are_readable_by_others(tmp_path, uninterrupted):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o044 == 0o044  # group and others may read, as for any file
+
+
+def test_an_interrupted_new_run_never_replaces_the_model_already_there(tmp_path, monkeypatch, capsys, uninterrupted):
+    """Exercise 04.3 says "interrupt training": the 99.5% model of the last class must survive a
+    new run stopped after epoch 1, and the new run takes its place only once it has finished."""
+    out = tmp_path / "m.pth"
+    assert main([*RUN, "--out", str(out)]) == 0
+    earlier = out.read_bytes()
+    with monkeypatch.context() as m:  # a much worse run: one epoch on a few digits, stopped in epoch 2
+        interrupt_in_epoch(m, 2)
+        assert main(["train", "--fast", "--epochs", "3", "--seed", "6", "--lr", "0.0001", "--out", str(out)]) == 130
+    said = capsys.readouterr().out
+    assert "stays there until this run's best beats it or the run finishes" in said
+    assert out.read_bytes() == earlier and (tmp_path / "m.this_run.pth").is_file()
+    assert main(["train", "--resume", "--out", str(out)]) == 0  # finished: now it is the model
+    assert out.read_bytes() != earlier and not (tmp_path / "m.this_run.pth").exists()
+    assert load_checkpoint(out)["config"]["seed"] == 6
