@@ -129,3 +129,12 @@ def test_predict_refuses_a_pipe_and_reads_the_pictures_after_it(folder, shipped_
     assert main(["predict", str(pipe), str(good), "--checkpoint", str(shipped_checkpoint)]) == 1
     out, err = capsys.readouterr()
     assert "pipe.png: is not a regular file" in err and out.startswith(f"{good}: 7 ")
+
+
+def test_picture_extensions_are_torchvisions():
+    """folder.py writes ImageFolder's extensions out rather than importing torchvision (seconds at start)."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    from digitlib.handwriting import folder as folder_module
+
+    assert folder_module.IMG_EXTENSIONS == IMG_EXTENSIONS

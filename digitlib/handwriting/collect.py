@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from digitlib.outputs import write_atomically
 from digitlib.errors import DigitsError
-from digitlib.handwriting.folder import DIGITS
+from digitlib.handwriting.folder import DIGITS, IMG_EXTENSIONS
 from digitlib.outputs import refuse_course_models, remove_stale_temporaries
 
 

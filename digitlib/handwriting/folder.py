@@ -13,12 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from digitlib.data import MNISTTensors
 from digitlib.errors import DigitsError
 from digitlib.pictures.preprocess import FULL, Steps
 from digitlib.pictures.reading import read_pictures
+
+# torchvision's ImageFolder extensions (torchvision.datasets.folder.IMG_EXTENSIONS, checked in
+# tests/test_folder.py), written out: importing torchvision for them took 2-3.5 s at every start.
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 DIGITS = [str(d) for d in range(10)]
 
