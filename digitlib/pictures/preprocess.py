@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image
 
 from digitlib.data import normalize
+from digitlib.pictures.files import needs_turning, upright
 
 BOX = 20                # MNIST fits each digit into 20x20 ...
 FIELD = 28              # ... inside a 28x28 field
@@ -55,7 +56,8 @@ def to_gray(image) -> np.ndarray:
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
     if isinstance(image, Image.Image):
-        image = ImageOps.exif_transpose(image)  # a phone photo, as a viewer shows it
+        if needs_turning(image):  # EXIF turning is open_picture's; only an image opened otherwise (Image.open) gets it here
+            image = upright(image)
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             image = np.asarray(image.convert("RGBA"))
         else:
