@@ -207,13 +207,17 @@ def _mean3x3(a: np.ndarray) -> np.ndarray:
 
     numpy instead of torch: torch's avg_pool2d took ~1 ms on a 256x256 picture, twice per
     picture (polarity and specks), this ~0.15 ms (one thread; measured on the bench's pad drawings)."""
-    h, w = a.shape
+    return _sum3x3(a.astype(np.float32, copy=False)) / _inside3x3(*a.shape)
+
+
+def _inside3x3(h: int, w: int) -> np.ndarray:
+    """How many pixels of each one's 3x3 neighbourhood lie inside an h x w picture."""
     rows, cols = np.full(h, 3, np.float32), np.full(w, 3, np.float32)
     rows[0] -= 1  # fewer neighbours on the edge (a picture one row high: 1)
     rows[-1] -= 1
     cols[0] -= 1
     cols[-1] -= 1
-    return _sum3x3(a.astype(np.float32, copy=False)) / (rows[:, None] * cols[None, :])
+    return rows[:, None] * cols[None, :]
 
 
 def _ink_is_dark(gray: np.ndarray, paper: float) -> bool:
@@ -229,9 +233,19 @@ def _ink_is_dark(gray: np.ndarray, paper: float) -> bool:
 def _drop_specks(ink: np.ndarray) -> np.ndarray:
     """Zero ink pixels with fewer than two inked neighbours: a stray speck of noise would
     otherwise stretch the bounding box, while even a 1-px pen line keeps two neighbours."""
-    m = (ink > 0).astype(np.float32)
-    neighbours = _mean3x3(m) * 9 - m  # as before, on the edge: the mean of fewer pixels, times 9
-    return ink * (neighbours >= 2)
+    inked = ink > 0
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    kept = np.zeros_like(ink)
+    if not rows.size:
+        return kept
+    # Only around the ink, with a pixel of paper all round: the rest stays 0 (0.29 -> 0.19 ms on the bench's pad drawings, measured)
+    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, ink.shape[0])
+    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, ink.shape[1])
+    m = inked[top:bottom, left:right].astype(np.float32)
+    # as torch's avg_pool2d(count_include_pad=False) * 9 did: on the edge, the mean of fewer pixels, times 9
+    neighbours = _sum3x3(m) / _inside3x3(*ink.shape)[top:bottom, left:right] * 9 - m
+    kept[top:bottom, left:right] = ink[top:bottom, left:right] * (neighbours >= 2)
+    return kept
 
 
 def _stroke_width(ink: np.ndarray) -> float:
