@@ -46,7 +46,7 @@ def timed(args: list[str]) -> tuple[float, str]:
     seconds = time.perf_counter() - began
     if r.returncode != 0:
         sys.exit(f"{args[0]} failed: {r.stderr[-2000:]}")
-    timed.cpu = _children_cpu() - cpu  # the command's own CPU seconds: less swayed by what else runs than the wall clock
+    timed.cpu = _children_cpu() - cpu  # the command's own CPU seconds: less swayed by other work than wall time
     return seconds, r.stdout
 
 
