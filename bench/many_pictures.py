@@ -9,6 +9,7 @@ load average is printed beside each time because the machine may be shared.
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,12 +41,18 @@ def make_folder(n: int) -> Path:
 
 
 def timed(args: list[str]) -> tuple[float, str]:
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), _children_cpu()
     r = subprocess.run([sys.executable, "-m", "digitlib", *args], capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - began
     if r.returncode != 0:
         sys.exit(f"{args[0]} failed: {r.stderr[-2000:]}")
+    timed.cpu = _children_cpu() - cpu  # the command's own CPU seconds: less swayed by other work than wall time
     return seconds, r.stdout
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def load() -> str:
@@ -64,7 +71,7 @@ if __name__ == "__main__":
     for _ in range(args.repeat):
         seconds, out = timed(["evaluate", "--data", str(folder), "--json"])
         runs.append(seconds)
-        print(f"evaluate --data, {args.n} pictures: {seconds:.1f} s "
+        print(f"evaluate --data, {args.n} pictures: {seconds:.1f} s, {timed.cpu:.1f} CPU s "
               f"(accuracy {json.loads(out)['accuracy']:.2%}; {load()})", flush=True)
     print(f"evaluate --data median {statistics.median(runs):.1f} s over {len(runs)} run(s)")
     if args.predict:
@@ -74,5 +81,5 @@ if __name__ == "__main__":
             seconds, out = timed(["predict", *files, "--json"])
             assert len(out.splitlines()) == len(files)
             runs.append(seconds)
-            print(f"predict, {len(files)} pictures: {seconds:.1f} s ({load()})", flush=True)
+            print(f"predict, {len(files)} pictures: {seconds:.1f} s, {timed.cpu:.1f} CPU s ({load()})", flush=True)
         print(f"predict median {statistics.median(runs):.1f} s over {len(runs)} run(s)")

@@ -129,3 +129,4 @@ def test_predict_refuses_a_pipe_and_reads_the_pictures_after_it(folder, shipped_
     assert main(["predict", str(pipe), str(good), "--checkpoint", str(shipped_checkpoint)]) == 1
     out, err = capsys.readouterr()
     assert "pipe.png: is not a regular file" in err and out.startswith(f"{good}: 7 ")
+

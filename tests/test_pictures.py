@@ -50,7 +50,7 @@ def _save(tmp_path, name, array, **kw):
     return path
 
 
-def test_exif_rotation_is_applied(tmp_path, mnist_test, predictor):
+def _six_upside_down(tmp_path, mnist_test):
     """A 6 photographed upside down by a phone: stored rotated, with EXIF saying so."""
     six = next(i for i in range(100) if mnist_test.labels[i] == 6)
     pad = (restyled.on_pad(mnist_test.images[six, 0].numpy(), np.random.default_rng(0)) * 255).astype(np.uint8)
@@ -59,9 +59,30 @@ def test_exif_rotation_is_applied(tmp_path, mnist_test, predictor):
     exif[0x0112] = 3  # Orientation: rotate 180 to show
     path = tmp_path / "six.jpg"
     stored.save(path, exif=exif, quality=95)
+    return path
+
+
+def test_exif_rotation_is_applied(tmp_path, mnist_test, predictor):
+    path = _six_upside_down(tmp_path, mnist_test)
     shown = np.asarray(open_picture(path).image.convert("L"), dtype=float)  # upright as opened, before any preprocessing
-    assert np.abs(shown - pad).mean() < 3 < np.abs(shown - np.asarray(stored.convert("L"), dtype=float)).mean()
+    with Image.open(path) as raw:
+        stored = np.asarray(raw.convert("L"), dtype=float)
+    assert np.abs(shown - np.rot90(stored, 2)).mean() < 3 < np.abs(shown - stored).mean()
     assert predictor.predict(open_picture(path).image).digit == 6
+
+
+def test_exif_rotation_is_applied_once_by_whichever_opened_it(tmp_path, mnist_test, predictor):
+    """open_picture turns a photo; preprocess turns only a PIL image still carrying its orientation
+    (one a notebook opened with Image.open), so both read the same and nothing is turned twice."""
+    from digitlib.pictures.files import needs_turning
+    from digitlib.pictures.preprocess import preprocess
+
+    path = _six_upside_down(tmp_path, mnist_test)
+    opened = open_picture(path).image
+    with Image.open(path) as raw:
+        assert needs_turning(raw) and not needs_turning(opened)
+        assert np.array_equal(preprocess(raw).image28, preprocess(opened).image28)
+        assert predictor.predict(raw).digit == 6
 
 
 def test_animated_gif_reads_the_first_frame_and_says_so(tmp_path):

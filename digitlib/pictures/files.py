@@ -60,7 +60,7 @@ def open_picture(path: str | Path) -> Picture:
                 if getattr(img, "n_frames", 1) > 1:
                     notes.append(f"animated picture with {img.n_frames} frames: reading the first only")
                 img.seek(0)
-                image = ImageOps.exif_transpose(img)  # as a viewer shows it, not as stored
+                image = upright(img)  # as a viewer shows it, not as stored (a new image: img is closed below)
                 image.load()
                 if max(image.size) > 2 * DRAFT_SIDE:  # a 49 Mpx PNG would take gigabytes further on
                     image = image.reduce(-(-max(image.size) // DRAFT_SIDE))
@@ -77,6 +77,20 @@ def open_picture(path: str | Path) -> Picture:
     finally:
         Image.MAX_IMAGE_PIXELS = limit
     return Picture(image, "; ".join(notes) or None)
+
+
+ORIENTATION = 0x0112  # the EXIF tag that says how to turn a photo to show it
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """A new image, turned as a viewer shows it by its EXIF orientation; the result carries no
+    orientation any more, so nothing turns it a second time."""
+    return ImageOps.exif_transpose(image)
+
+
+def needs_turning(image: Image.Image) -> bool:
+    """True for a picture whose EXIF still says to turn it (opened with Image.open, not open_picture)."""
+    return image.getexif().get(ORIENTATION, 1) != 1
 
 
 def _too_big(path: Path, w: int, h: int) -> DigitsError:
