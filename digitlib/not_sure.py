@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from digitlib.checkpoint import load_model, save_checkpoint
@@ -18,7 +19,7 @@ from digitlib.config import TrainConfig
 from digitlib.data import NOT_A_DIGIT, MNISTTensors, load_mnist
 from digitlib.errors import DigitsError
 from digitlib.pictures.preprocess import steps_for, to_tensors
-from digitlib.synthetic import nondigits
+from digitlib.synthetic import nondigits, restyled
 from digitlib.train import make_optimizer, probabilities, train_one_epoch
 
 VALIDATION = slice(50000, 60000)  # MNIST training digits kept for choosing the threshold
@@ -43,10 +44,14 @@ CHECK_RECIPE = TrainConfig(recipe="not-sure check", epochs=3, lr=1e-3, batch_siz
                            outlier_weight=1.0)
 
 
-def outlier_exposure(model, outliers: torch.Tensor, cfg: TrainConfig = CHECK_RECIPE, progress: bool = True):
-    """Fine-tune model in place on MNIST training digits 0-49999 plus outliers (N, 1, 28, 28),
-    labelled NOT_A_DIGIT: the training loop pushes those toward a flat softmax (cfg.outlier_weight)."""
+def outlier_exposure(model, outliers: torch.Tensor, cfg: TrainConfig = CHECK_RECIPE, progress: bool = True,
+                     drawn: MNISTTensors | None = None):
+    """Fine-tune model in place on MNIST training digits 0-49999 (and drawn ones, if given) plus
+    outliers (N, 1, 28, 28), labelled NOT_A_DIGIT: the training loop pushes those toward a flat
+    softmax (cfg.outlier_weight)."""
     digits = load_mnist(True).take(slice(0, VALIDATION.start))
+    if drawn is not None:
+        digits = MNISTTensors.concat([digits, drawn])
     repeats = -(-len(digits) // len(outliers))  # ceil: as many non-digits as digits
     others = outliers.repeat(repeats, 1, 1, 1)[:len(digits)]
     data = MNISTTensors.concat([digits, MNISTTensors(others, torch.full((len(others),), NOT_A_DIGIT))])
@@ -70,13 +75,24 @@ TRAIN_KINDS = {"letters": 1000, "symbols": 1000, "square": 300, "triangle": 300,
 FLAG_RATE = 0.01  # the share of validation digits the check may doubt
 
 
+DRAWN = 10000  # training digits (0-49999) also drawn on a pad with thin to thick pens, as the pad delivers them
+
+
+def drawn_digits(n: int, steps, seed: int = 0) -> MNISTTensors:
+    """n MNIST training digits (from 0-49999) drawn on a 280-px pad, pen 0.5x to 2x, made ready with steps."""
+    train, rng = load_mnist(True), np.random.default_rng(seed)
+    idx = rng.choice(VALIDATION.start, n, replace=False)
+    pads = [restyled.on_pad(train.images[i, 0].numpy(), rng, stroke=rng.uniform(0.5, 2.0)) for i in idx]
+    return MNISTTensors(to_tensors(pads, steps), train.labels[torch.from_numpy(idx)])
+
+
 def build_check(base: str | Path, out: str | Path, cfg: TrainConfig = CHECK_RECIPE, progress: bool = True) -> dict:
     """Make the "is this a digit?" check: a copy of the base model taught to doubt non-digits
     (outlier exposure), with the threshold that doubts FLAG_RATE of validation digits."""
     model, meta = load_model(base)
     steps = steps_for(meta)  # non-digits made ready as the base model reads pictures
     outliers = torch.cat([to_tensors(nondigits.make(kind, n, seed=1), steps) for kind, n in TRAIN_KINDS.items()])
-    outlier_exposure(model, outliers, cfg, progress)
+    outlier_exposure(model, outliers, cfg, progress, drawn=drawn_digits(DRAWN, steps) if DRAWN else None)
     threshold = choose_threshold(model, load_mnist(True).images[VALIDATION], FLAG_RATE)
     reject = {"threshold": threshold, "validation_flag_rate": FLAG_RATE, "trained_on": list(TRAIN_KINDS),
               "from": Path(base).name, "recipe": cfg.as_dict()}
