@@ -5,7 +5,8 @@ idle and with a training running in another process (as notebook 04 beside the p
 
 The pad's figure is the kernel's side (what delays the next pen event); the window's is the Tk
 main thread's. Goal: <= 50 ms in the pad, <= 30 ms in the window, with the inside shown; beside a
-training, <= 2x the idle figure. Each is measured as the surfaces read (one intra-op thread,
+training, <= 2x the idle figure. The training beside runs as `train` and notebook 04 run it, at a
+lower priority (digitlib.device.lower_priority), and for comparison at the same priority. Each is measured as the surfaces read (one intra-op thread,
 digitlib.device.inference_threads) and, for comparison, with torch's default threads.
 """
 import argparse
@@ -27,7 +28,10 @@ from digitlib.synthetic.writers import WRITERS
 ROUNDS = 10
 # A training like notebook 04's, with torch's default threads, until it is stopped; "ready" after its first step.
 TRAINING = """
-import sys, torch
+import os, sys, torch
+from digitlib.device import lower_priority
+if os.environ.get("NICE_TRAINING"):
+    lower_priority()
 from digitlib.models import DigitCNN
 from digitlib.train import make_optimizer
 from digitlib.config import TrainConfig
@@ -44,10 +48,10 @@ for step in range(10 ** 9):
 
 
 @contextlib.contextmanager
-def training_beside():
+def training_beside(nice: bool):
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.Popen([sys.executable, "-c", TRAINING], cwd=root, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(root)})
+    env = {**os.environ, **({"NICE_TRAINING": "1"} if nice else {})}
+    proc = subprocess.Popen([sys.executable, "-c", TRAINING], cwd=root, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "ready", "the training beside did not start"
         yield
@@ -146,9 +150,10 @@ if __name__ == "__main__":
     if gui is None:
         print("(no display: the window was not measured; run under xvfb-run)")
     results = {}
-    for load in ("idle", "training beside")[:1 if args.idle_only else 2]:
+    loads = ("idle", "training beside, lower priority (as train runs)", "training beside, same priority")
+    for load in loads[:1 if args.idle_only else 3]:
         for threads in ("1 thread (as the surfaces read)", "default threads (as before)"):
-            with (training_beside() if load != "idle" else contextlib.nullcontext()), \
+            with (training_beside("lower" in load) if load != "idle" else contextlib.nullcontext()), \
                     (default_threads(gui) if threads.startswith("default") else contextlib.nullcontext()):
                 results[load, threads] = measure(predictor, gui)
             print(f"measured {load}, {threads}; load average %.2f" % os.getloadavg()[0], file=sys.stderr)

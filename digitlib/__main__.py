@@ -22,4 +22,4 @@ except KeyboardInterrupt:
     print("\ninterrupted", file=sys.stderr)
     _leave(INTERRUPTED)
 
-_leave(main())
+_leave(main(own_process=True))

@@ -20,7 +20,7 @@ from digitlib.errors import INTERRUPTED, DigitsError
 
 
 def _train(args) -> int:
-    from digitlib.device import keep_freed_memory
+    from digitlib.device import keep_freed_memory, lower_priority
     from digitlib.train import check_output_path, fit, last_path, resume_config
 
     out = check_output_path(args.out) if args.out is not None else Path(RECIPES[args.recipe or "reference"].out)
@@ -41,7 +41,9 @@ def _train(args) -> int:
     if args.device is not None:  # the one setting a resumed run may change: where it runs
         cfg = replace(cfg, device=args.device)
     before = _stamp(last_path(out))
-    keep_freed_memory()  # this process only trains: it may tune the C allocator for that
+    if args.own_process:  # this process only trains: it may tune the C allocator for that ...
+        keep_freed_memory()
+        lower_priority()  # ... and let a pad or window beside it go first
     try:
         result = fit(cfg, resume=args.resume)
     except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or the pipe we print into died with it
@@ -337,12 +339,15 @@ def _add_gui(sub) -> None:
     g.set_defaults(run=_gui)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """own_process: this process runs nothing but the command (python -m digitlib, the digits
+    script), so `train` may tune it as a whole (see _train); called from Python it never does."""
     for stream in (sys.stdout, sys.stderr):  # a console that only prints ASCII still gets every line
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
         args = build_parser().parse_args(argv)
+        args.own_process = own_process
         return args.run(args)
     except DigitsError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -353,3 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
         _quiet_dead_pipes()
         return 0
+
+
+def program() -> None:
+    """The `digits` command installed by pip: the same as python -m digitlib."""
+    sys.exit(main(own_process=True))

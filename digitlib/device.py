@@ -1,6 +1,7 @@
 """Where training runs, and how the CPU is asked to behave while it does."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import torch
@@ -39,6 +40,18 @@ def keep_freed_memory() -> None:
     mallopt(M_TRIM_THRESHOLD, 1 << 30)   # keep up to 1 GiB of freed memory
     mallopt(M_TOP_PAD, 256 << 20)
     mallopt(M_MMAP_THRESHOLD, 32 << 20)  # allocate activations from the heap, where they can be reused
+
+
+def lower_priority(step: int = 10) -> None:
+    """Let interactive work on this machine go first: a drawing pad or window beside this training
+    then reads a digit almost as fast as on an idle machine, and the training gets the CPU whenever
+    they leave it, which is nearly always. Process-wide and for the rest of the process (an ordinary
+    user cannot undo it), so only a training process asks for it by name: the CLI's train, and
+    notebook 04 before it trains. Nothing to do where there is no nice (Windows)."""
+    try:
+        os.nice(step)
+    except (AttributeError, OSError):
+        pass
 
 
 INFERENCE_THREADS = 1  # intra-op threads for reading digits (see inference_threads)
