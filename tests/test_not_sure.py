@@ -25,8 +25,6 @@ def test_non_digits_it_never_trained_on_are_flagged(predictor):
         assert flagged >= 0.85, (kind, flagged)
 
 
-# Strict: once a rebuilt check flags them, this passes, pytest reports it, and the mark must go.
-@pytest.mark.xfail(strict=True, reason="issue 18 goal 4: the shipped check reads + as 4, ? as 7, a disc as 0")
 def test_plus_question_mark_and_a_filled_disc_are_flagged(predictor):
     """The three a user found passing as digits (+ read as 4, ? as 7, a filled disc as 0): + and ?
     in the fonts the check is measured on (never trained on), and a filled disc."""
