@@ -3,7 +3,8 @@
 land in their own home, said where, with the course folder left exactly as it was.
 
 Tests run as root, for whom a read-only mode changes nothing, so the commands run as another
-user: `nobody`, which every Linux has and which owns nothing (no user to create or delete).
+user: `nobody`, which every Linux has and which owns nothing (no user to create or delete),
+through subprocess's user= and group= (no runuser or setpriv needed).
 """
 import os
 import pwd
