@@ -16,7 +16,7 @@ import numpy as np
 
 from digitlib.synthetic import restyled
 from digitlib.course.analysis import pipeline_accuracy
-from digitlib.config import RECIPES, REPO_ROOT
+from digitlib.config import CHECKPOINTS, RECIPES
 from digitlib.data import load_mnist
 from digitlib.train import fit, split_validation
 
@@ -42,7 +42,7 @@ def main():
     for name in args.variants.split(","):
         for seed in [int(s) for s in args.seeds.split(",")]:
             cfg = replace(RECIPES[args.recipe], **VARIANTS[name], seed=seed, val_size=10000,
-                          out=str(REPO_ROOT / "checkpoints" / "pen_recipe" / f"{name}-{seed}.pth"))
+                          out=str(CHECKPOINTS / "pen_recipe" / f"{name}-{seed}.pth"))
             t = time.perf_counter()
             result = fit(cfg, progress=False, verbose=False)
             _, val = split_validation(load_mnist(True), 10000, seed)

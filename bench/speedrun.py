@@ -27,9 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from digitlib.checkpoint import load_checkpoint
+from digitlib.config import CHECKPOINTS
 from digitlib.train import last_path
 
-OUT = ROOT / "checkpoints" / "speedrun"
+OUT = CHECKPOINTS / "speedrun"  # the checkpoints/ training writes: the course folder, or yours on a server
 
 
 def run(recipe: str, seed: int, val_size: int) -> dict:

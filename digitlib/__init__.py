@@ -8,6 +8,7 @@ from importlib import import_module
 _HOMES = {
     "SHIPPED_CHECKPOINT": "config", "TRAINED_CHECKPOINT": "config", "TrainConfig": "config",
     "default_model": "config", "fast_mode": "config", "RECIPES": "config",
+    "WORK_DIR": "config", "CHECKPOINTS": "config", "MY_DIGITS": "config",
     "MNIST_MEAN": "data", "MNIST_STD": "data", "load_mnist": "data", "normalize": "data",
     "DigitsError": "errors", "MLP": "models", "DigitCNN": "models", "SpeedCNN": "models", "build_model": "models",
 }

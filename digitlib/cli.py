@@ -15,7 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from digitlib.config import RECIPES, TRAINED_CHECKPOINT, TrainConfig, default_model
+from digitlib.config import FINETUNED_CHECKPOINT, RECIPES, TRAINED_CHECKPOINT, TrainConfig, default_model
 from digitlib.errors import INTERRUPTED, DigitsError
 
 
@@ -172,7 +172,7 @@ def _evaluate_folder(model, path, meta, args) -> int:
 
 def _finetune(args) -> int:
     from digitlib.config import SHIPPED_CHECKPOINT
-    from digitlib.handwriting.finetune import FINETUNED_CHECKPOINT, FinetuneConfig, finetune, merge
+    from digitlib.handwriting.finetune import FinetuneConfig, finetune, merge
     from digitlib.handwriting.folder import load_folder
     from digitlib.checkpoint import load_checkpoint
     from digitlib.outputs import check_output_path
@@ -308,7 +308,7 @@ def _add_finetune(sub) -> None:
     f.add_argument("folders", nargs="+", type=Path, metavar="FOLDER",
                    help="your pictures, FOLDER/<digit>/<picture>; several folders (writers) train together")
     f.add_argument("--checkpoint", type=Path, help="model to start from (default: the one shipped with the course)")
-    f.add_argument("--out", type=Path, help="where to write the result (default checkpoints/mnist_cnn_finetuned.pth)")
+    f.add_argument("--out", type=Path, help=f"where to write the result (default {FINETUNED_CHECKPOINT})")
     f.add_argument("--epochs", type=POSITIVE)
     f.add_argument("--seed", type=_number(int, 0, "a whole number of at least 0"))
     f.set_defaults(run=_finetune)

@@ -1,8 +1,11 @@
-"""Every training hyperparameter in one place: the origin's reference recipe is the default."""
+"""Every training hyperparameter in one place (the origin's reference recipe is the default), and
+where a learner's files go: the course folder where it is writable, else their own (WORK_DIR)."""
 from __future__ import annotations
 
 import math
 import os
+import sys
+import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -11,10 +14,81 @@ from digitlib.errors import DigitsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# The model shipped with the course lives where training never writes; training writes the
-# origin's checkpoints/mnist_cnn_best.pth, which git ignores.
+
+def can_write(folder: Path) -> bool:
+    """Can this process create a file in folder? Tried, not read from the mode bits: root ignores
+    those, and so does a read-only mount. (The file has no name and vanishes when closed.)"""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _choose_work_dir() -> tuple[Path, str]:
+    """(where the learner's files go, why): decided once, when digitlib is first imported.
+
+    $DIGITS_HOME wins when set: a class server can give every learner their own folder even if
+    the course folder happens to be writable by all of them. Otherwise the course folder itself
+    where it is writable (a laptop: everything stays where it always was), else ~/digits-work, a
+    visible folder (not ~/.local/share) because learners open, pass and delete these files."""
+    if os.environ.get("DIGITS_HOME"):
+        return Path(os.environ["DIGITS_HOME"]).expanduser().absolute(), "DIGITS_HOME is set"
+    if can_write(REPO_ROOT):
+        return REPO_ROOT, ""
+    return Path.home() / "digits-work", f"the course folder {REPO_ROOT} is read-only"
+
+
+# Everything a learner makes goes under WORK_DIR, laid out as in the course folder: checkpoints/,
+# data/ (MNIST unpacked, only when the course's data/ cannot be), and their digits.
+WORK_DIR, _WHY_ELSEWHERE = _choose_work_dir()
+CHECKPOINTS = WORK_DIR / "checkpoints"
+# Collected digits: beside the notebooks on a laptop (notebook 07 collects there), at the top of
+# the learner's own folder on a server.
+MY_DIGITS = (REPO_ROOT / "notebooks" if WORK_DIR == REPO_ROOT else WORK_DIR) / "mydigits"
+_said = False
+
+
+def work_dir() -> Path:
+    """WORK_DIR, created on first use; when it is not the course folder, said once on stderr (in a
+    notebook: under the cell), so a learner knows where their models and digits went."""
+    global _said
+    if WORK_DIR != REPO_ROOT and not _said:
+        try:
+            WORK_DIR.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DigitsError(f"{_WHY_ELSEWHERE} and your own folder {WORK_DIR} cannot be made ({e.strerror}); "
+                              f"set DIGITS_HOME to a folder you can write") from None
+        print(f"{_WHY_ELSEWHERE}; your models and digits go to {WORK_DIR}", file=sys.stderr, flush=True)
+        _said = True
+    return WORK_DIR
+
+
+def _inside(path: str | Path, folder: Path) -> bool:
+    return folder.resolve() in Path(path).resolve().parents
+
+
+def learner_path(path: str | Path) -> Path:
+    """path, a place a learner's file is about to be written; if it lies in their own folder
+    (not the course folder), that folder is made and named first (work_dir)."""
+    if WORK_DIR != REPO_ROOT and _inside(path, WORK_DIR):
+        work_dir()
+    return Path(path)
+
+
+def read_only_hint(path: str | Path, instead: Path) -> str:
+    """For a write into path that failed: where to write instead, when path is in the course
+    folder and the learner's files belong elsewhere (a shared server); else ''."""
+    if WORK_DIR != REPO_ROOT and _inside(path, REPO_ROOT):
+        return f"; the course folder is not yours to write: use {instead}"
+    return ""
+
+
+# The model shipped with the course lives where training never writes (models/, always read from
+# the course folder); training writes the origin's checkpoints/mnist_cnn_best.pth, which git ignores.
 SHIPPED_CHECKPOINT = REPO_ROOT / "models" / "mnist_cnn_shipped.pth"
-TRAINED_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_best.pth"
+TRAINED_CHECKPOINT = CHECKPOINTS / "mnist_cnn_best.pth"
+FINETUNED_CHECKPOINT = CHECKPOINTS / "mnist_cnn_finetuned.pth"  # python -m digitlib finetune
 # The "is this a digit?" check shipped beside it (digitlib/not_sure.py, scripts/make_digit_check.py)
 DIGIT_CHECK = REPO_ROOT / "models" / "digit_check.pth"
 
@@ -120,19 +194,20 @@ RECIPES = MappingProxyType({
     "reference": TrainConfig(),
     "speed": TrainConfig(recipe="speed", arch="SpeedCNN", epochs=7, batch_size=128, lr=0.05, nesterov=True,
                          weight_decay=5e-4, schedule="onecycle", warmup=0.2, degrees=8.0, keep="last",
-                         out=str(REPO_ROOT / "checkpoints" / "mnist_cnn_speed.pth")),
+                         out=str(CHECKPOINTS / "mnist_cnn_speed.pth")),
     # The model shipped with the course (models/mnist_cnn_shipped.pth) reads other people's pictures:
     # the reference plus other pens (augment.random_pen), the best epoch chosen on 10,000 held-out
     # training digits. On validation digits dressed as thick pens and 8x8 pictures the pens lifted
     # them from 98.0/56.6% to 98.6/92.1% (bench/pen_recipe.py, speed recipe, seed 0).
     "shipped": TrainConfig(recipe="shipped", pen=1.0, val_size=10000,
-                           out=str(REPO_ROOT / "checkpoints" / "mnist_cnn_shipped_recipe.pth")),
+                           out=str(CHECKPOINTS / "mnist_cnn_shipped_recipe.pth")),
 })
 
 
 def default_model() -> tuple[Path, str]:
-    """The model to use when none is named: the learner's own trained one if there is one,
-    else the one shipped with the course. Returns (path, which) so callers can always say."""
+    """The model to use when none is named: the learner's own trained one if there is one (looked
+    for where training writes it, WORK_DIR), else the one shipped with the course. Returns
+    (path, which) so callers can always say."""
     if TRAINED_CHECKPOINT.is_file():
         return TRAINED_CHECKPOINT, "your trained model"
     return SHIPPED_CHECKPOINT, "the model shipped with the course"

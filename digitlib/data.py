@@ -3,7 +3,8 @@
 The four MNIST files ship gzipped in ``data/MNIST/raw/`` (torchvision's layout). On first
 use they are unpacked next to themselves and checked against the canonical MD5 of their
 contents, so ``torchvision.datasets.MNIST(root, download=False)`` works without a network.
-Where the files are absent we fall back to torchvision's own download.
+Where the files are absent we fall back to torchvision's own download. On a shared server whose
+course folder is read-only (and not yet unpacked) they are unpacked into the learner's own folder.
 
 For training the whole set is held in memory as tensors (60000x1x28x28 floats is 188 MB):
 no per-sample PIL work and no DataLoader on the hot path.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from digitlib.config import REPO_ROOT
+from digitlib.config import REPO_ROOT, can_write, work_dir
 from digitlib.errors import DigitsError
 from digitlib.outputs import write_atomically
 
@@ -40,9 +41,18 @@ MNIST_STD = 0.3081
 
 
 
+COURSE_DATA = REPO_ROOT / "data"
+COURSE_RAW = COURSE_DATA / "MNIST" / "raw"  # where the four .gz files ship
+
+
 def default_root() -> Path:
-    """Where MNIST lives: $DIGITS_DATA if set, else the repository's data/ folder."""
-    return Path(os.environ.get("DIGITS_DATA", REPO_ROOT / "data"))
+    """Where MNIST lives: $DIGITS_DATA if set, else the course's data/ folder, unless that lacks the
+    unpacked files and cannot be written (a shared server): then data/ in the learner's own folder."""
+    if "DIGITS_DATA" in os.environ:
+        return Path(os.environ["DIGITS_DATA"])
+    if all((COURSE_RAW / name).is_file() for name in MD5_UNCOMPRESSED) or can_write(COURSE_RAW):
+        return COURSE_DATA  # a read-only course folder that a teacher unpacked is read as it is
+    return work_dir() / "data"
 
 
 def _md5(path: Path) -> str:
@@ -65,11 +75,14 @@ def prepare_mnist(root: Path | str | None = None) -> Path:
     Several processes may unpack at once (two notebooks opened together): each writes its
     own temporary file and renames it into place, so they never see each other's halves.
     """
+    default = root is None and "DIGITS_DATA" not in os.environ
     root = Path(root) if root is not None else default_root()
     raw = root / "MNIST" / "raw"
     _remove_stale_temporaries(raw)
     for name, md5 in MD5_UNCOMPRESSED.items():
         plain, packed = raw / name, raw / (name + ".gz")
+        if default and not packed.exists() and (COURSE_RAW / packed.name).exists():
+            packed = COURSE_RAW / packed.name  # unpacking into the learner's own folder, from the course's
         for p in (plain, packed):
             if p.is_dir():
                 raise DigitsError(f"MNIST file {p} is a folder, not a file: remove it and run again")
@@ -87,6 +100,7 @@ def prepare_mnist(root: Path | str | None = None) -> Path:
         if hashlib.md5(content).hexdigest() != md5:
             raise DigitsError(f"MNIST file {packed} has the wrong contents (checksum mismatch): {_fix_hint(packed)}")
         try:
+            raw.mkdir(parents=True, exist_ok=True)
             write_atomically(plain, lambda f: f.write(content))
         except OSError as e:
             raise DigitsError(f"cannot unpack MNIST into {raw} ({e.strerror}); make that folder writable, "

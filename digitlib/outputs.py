@@ -20,7 +20,7 @@ from typing import BinaryIO, Callable
 
 from filelock import FileLock, Timeout
 
-from digitlib.config import REPO_ROOT
+from digitlib.config import CHECKPOINTS, REPO_ROOT, learner_path, read_only_hint
 from digitlib.errors import DigitsError
 
 COURSE_MODELS = REPO_ROOT / "models"
@@ -55,24 +55,24 @@ def refuse_course_models(path: str | Path, what: str = "output") -> None:
     resolved, models = Path(path).resolve(), COURSE_MODELS.resolve()
     if resolved == models or models in resolved.parents:
         raise DigitsError(f"{what} {path} is inside {COURSE_MODELS}, which holds the models shipped with "
-                          f"the course; nothing may be written there: choose a path under checkpoints/")
+                          f"the course; nothing may be written there: choose a path under {CHECKPOINTS}")
 
 
 def check_output_path(path: str | Path) -> Path:
     """Fail now, in one line, if the checkpoint could not be written: not after an epoch of training."""
     if str(path).strip() == "":
-        raise DigitsError("the output path is empty; give a file name such as checkpoints/my_model.pth")
+        raise DigitsError(f"the output path is empty; give a file name such as {CHECKPOINTS / 'my_model.pth'}")
     path = Path(path)
     refuse_course_models(path)
     if path.is_dir():
         raise DigitsError(f"output {path} is a folder; give a file name inside it, e.g. {path / 'model.pth'}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        learner_path(path).parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path.parent):
             pass
     except OSError as e:
-        raise DigitsError(f"cannot write the checkpoint into {path.parent} ({e.strerror}); "
-                          f"choose another --out") from None
+        raise DigitsError(f"cannot write the checkpoint into {path.parent} ({e.strerror}); choose another "
+                          f"--out{read_only_hint(path, CHECKPOINTS / path.name)}") from None
     remove_stale_temporaries(path.parent, f".{path.stem}*.tmp")
     return path
 

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from digitlib.config import TrainConfig
+from digitlib.config import CHECKPOINTS, TrainConfig
 from digitlib.data import MNIST_MEAN, MNIST_STD, MNISTTensors
 from digitlib.train import FitResult, evaluate, fit
 
@@ -28,7 +28,7 @@ class RawPixels(nn.Module):
 Variant = tuple[dict, Callable[[], nn.Module] | None]  # (TrainConfig fields to change, model maker)
 
 
-def compare(variants: dict[str, Variant], base: TrainConfig, out: str = "../checkpoints/lesson4b.pth",
+def compare(variants: dict[str, Variant], base: TrainConfig, out: str = str(CHECKPOINTS / "lesson4b.pth"),
             train: MNISTTensors | None = None, test: MNISTTensors | None = None) -> dict[str, FitResult]:
     """Train each variant from the same seed with base's recipe plus its changes; every model is
     built right after seeding, so the variants start from comparable weights. The caller's random

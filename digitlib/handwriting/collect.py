@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from digitlib.config import MY_DIGITS, learner_path, read_only_hint
 from digitlib.errors import DigitsError
 from digitlib.handwriting.folder import DIGITS
 from digitlib.outputs import refuse_course_models, remove_stale_temporaries, write_atomically
@@ -55,7 +56,7 @@ class Collector:
             raise DigitsError(f"nothing drawn: draw a {digit} first")
         folder = self.root / str(digit)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            learner_path(folder).mkdir(parents=True, exist_ok=True)
             stamp = time.strftime("%Y%m%d-%H%M%S")
             # a name no earlier drawing has: never overwrite one; when a thousand saves took this
             # second's names, a random one (returning a taken name would let undo delete its file)
@@ -72,7 +73,7 @@ class Collector:
             else:
                 raise DigitsError(f"cannot find a free name in {folder}")
         except OSError as e:
-            raise DigitsError(f"cannot save into {folder}: {e.strerror or e}") from None
+            raise DigitsError(f"cannot save into {folder}: {e.strerror or e}{read_only_hint(folder, MY_DIGITS)}") from None
         self.saved.append((digit, path))
         self.next_digit = (digit + 1) % 10
         return path

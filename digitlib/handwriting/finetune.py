@@ -15,15 +15,13 @@ import torch
 from tqdm.auto import tqdm
 
 from digitlib.checkpoint import load_model, save_checkpoint
-from digitlib.config import REPO_ROOT, SHIPPED_CHECKPOINT, TrainConfig
+# FINETUNED_CHECKPOINT is decided with the other places a learner writes (config.WORK_DIR); imported from here too
+from digitlib.config import FINETUNED_CHECKPOINT, SHIPPED_CHECKPOINT, TrainConfig  # noqa: F401
 from digitlib.data import MNISTTensors, load_mnist
 from digitlib.errors import DigitsError
 from digitlib.handwriting.folder import DigitFolder, load_folder
 from digitlib.pictures.preprocess import FULL, Steps
 from digitlib.train import check_output_path, evaluate, exclusive, make_optimizer, train_one_epoch
-
-FINETUNED_CHECKPOINT = REPO_ROOT / "checkpoints" / "mnist_cnn_finetuned.pth"
-
 
 @dataclass
 class FinetuneConfig:
