@@ -110,3 +110,17 @@ def test_the_confidence_count_is_checked_against_the_model_given(capsys, shipped
 def test_an_unknown_exercise_names_the_ones_there_are():
     with pytest.raises(KeyError, match="01.1"):
         check("09.9", 1)
+
+
+def test_the_printable_exercise_list_is_the_notebooks_own():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "exercise_list.py"
+    spec = importlib.util.spec_from_file_location("exercise_list", path)
+    exercise_list = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exercise_list)
+    text = exercise_list.render()
+    assert text.count("\n## ") == 9  # every notebook has exercises
+    assert 'check("05.3", count, model=model, data=data)' in text and "Worked solutions" not in text
+    assert exercise_list.main(["--check"]) == 0, "run python scripts/exercise_list.py"
