@@ -211,3 +211,56 @@ def test_an_ablation_run_leaves_the_callers_random_state_as_it_was(tmp_path):
     torch.manual_seed(7)
     DigitCNN()  # the one network this test drew itself
     assert torch.equal(after, torch.rand(3))
+
+
+def test_a_speed_verdict_is_claimed_only_when_every_reading_agrees():
+    from digitlib.course.speed import clearly, compared
+
+    assert clearly([10, 11, 12], [5, 6, 7]) == 1 and clearly([5, 6, 7], [10, 11, 12]) == -1
+    assert clearly([10, 6, 12], [5, 7, 8]) == 0  # one slow reading of the faster: the readings overlap
+    assert clearly([10.1, 10.2], [10.0, 10.05]) == 0  # apart, but by less than the margin
+    assert clearly([10.1, 10.2], [10.0, 10.05], margin=0.001) == 1
+    assert compared([2, 2.1], [1, 1.1], "slower", "faster", "level") == "slower"
+    assert compared([1, 2], [1.5, 1.6], "slower", "faster", "level") == "level"
+
+
+def test_luck_is_two_standard_errors_in_points():
+    from digitlib.course.speed import luck_points
+
+    assert luck_points(0.99, 10000) == pytest.approx(200 * (0.99 * 0.01 / 10000) ** 0.5)
+    assert luck_points(0.965, 1000) > luck_points(0.965, 5000) > 0  # fewer digits, more luck
+
+
+def test_variants_are_timed_in_turns_not_one_after_another(monkeypatch):
+    import digitlib.course.speed as speed
+
+    order = []
+    monkeypatch.setattr(speed, "training_images_per_second",
+                        lambda model, cfg, steps: order.append(cfg.batch_size) or float(cfg.batch_size))
+    variants = {"a": (SpeedCNN, RECIPES["speed"]), "b": (SpeedCNN, replace(RECIPES["speed"], batch_size=64))}
+    seen = speed.interleaved_readings(variants, rounds=3, steps=1)
+    assert order == [128, 64] * 3 and seen == {"a": [128.0] * 3, "b": [64.0] * 3}
+    assert speed.interleaved_speeds(variants, rounds=2, steps=1) == {"a": 128.0, "b": 64.0}
+
+
+def test_every_ablation_has_a_step_to_time():
+    from digitlib.course.speed import ABLATIONS, ablation_variants
+
+    variants = ablation_variants()
+    assert list(variants) == list(ABLATIONS)
+    make_model, cfg = variants["batch 64 (the reference's)"]
+    assert cfg.batch_size == 64 and isinstance(make_model(), SpeedCNN)
+    make_model, cfg = variants["conv2 with 36 maps (the reference's)"]
+    assert make_model().features.conv2.out_channels == 36 and cfg == RECIPES["speed"]
+
+
+def test_layer_times_in_turns_keep_every_round_and_sum_by_kind():
+    from digitlib.course.speed import interleaved_layer_times, layer_ms
+    from digitlib.models import DigitCNN
+
+    merged, rounds = interleaved_layer_times({"ref": DigitCNN, "speed": SpeedCNN}, rounds=2, batch_size=4, repeats=1)
+    assert len(rounds["ref"]) == len(rounds["speed"]) == 2
+    assert [r["layer"] for r in merged["speed"]] == [r["layer"] for r in rounds["speed"][0]]
+    total = layer_ms(merged["ref"])
+    parts = sum(layer_ms(merged["ref"], (k,)) for k in ("conv", "bn", "relu", "pool", "fc", "flatten", "dropout"))
+    assert total > 0 and parts == pytest.approx(total)

@@ -11,18 +11,23 @@ from digitlib.train import make_optimizer
 
 
 def gallery(images, titles=None, ncols: int = 10, title: str = "", size: float = 1.2):
-    """Images (N, 1, 28, 28) or (N, 28, 28) in a grid."""
+    """Images (N, 1, 28, 28) or (N, 28, 28) in a grid, each title just above its own image: every
+    row gets room for its titles, so that no title sits nearer the row above than its own."""
     images = [np.asarray(i).squeeze() for i in images]
     nrows = (len(images) + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
+    lines = max((str(t).count("\n") + 1 for t in titles), default=1) if titles is not None else 0
+    row = size + 0.2 * lines + 0.15  # the image, its title's lines, and a gap before the next row
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * row + (0.4 if title else 0)),
+                             squeeze=False, layout="constrained")
+    fig.get_layout_engine().set(h_pad=0.08, hspace=0.02)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < len(images):
             ax.imshow(images[k], cmap="gray")
             if titles is not None:
-                ax.set_title(str(titles[k]), fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
+                ax.set_title(str(titles[k]), fontsize=8, pad=2)
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -67,13 +72,31 @@ def history(rows: list[dict], title: str = "Training"):
 
 def curves(xs, series: dict[str, list[float]], xlabel: str, ylabel: str, title: str):
     """Several named lines over the same x values."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(7.5, 3.5))  # the legend goes beside the plot
     for name, ys in series.items():
         ax.plot(xs, ys, "o-", label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if all(float(x).is_integer() for x in xs):  # epochs and pixels are counted in whole numbers
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend()
+    # beside the plot, not on it: inside, a legend can cover a curve wherever it is placed
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def gaps(rows: dict[str, tuple[float, float]], title: str = "Memorising: trained digits against new ones"):
+    """For each named model (accuracy on the digits it trained on, on test digits), 0..1: the
+    two bars side by side and the gap between them written above."""
+    fig, ax = plt.subplots(figsize=(1.8 + 1.8 * len(rows), 3.4))
+    x = np.arange(len(rows))
+    for k, (label, color) in enumerate((("trained digits", "#e8a33d"), ("test digits", "#4a90d9"))):
+        bars = ax.bar(x + (k - 0.5) * 0.38, [100 * v[k] for v in rows.values()], 0.38, label=label, color=color)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    for i, (on_train, on_test) in enumerate(rows.values()):
+        ax.annotate(f"gap {100 * (on_train - on_test):.2f}", (i, 100.6), ha="center", fontsize=8)
+    low = min(100 * min(v) for v in rows.values())
+    ax.set(xticks=x, xticklabels=list(rows), ylabel="accuracy (%)", ylim=(max(0, low - 3), 101.5), title=title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize=8)
     fig.tight_layout()
     return fig
 

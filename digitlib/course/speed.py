@@ -51,11 +51,20 @@ def ablation(names=None, seeds=(0,), **overrides) -> list[dict]:
     return rows
 
 
+def _inner_calls(seconds: float) -> int:
+    """How many calls one reading must span so that the clock's tick and the scheduler's slices
+    (several ms on some laptops) are small beside it: about 10 ms a reading, 1 to 20 calls (each
+    call keeps its feature maps until its backward pass)."""
+    return max(1, min(20, int(0.01 / max(seconds, 1e-6))))
+
+
 def measure_layer_times(model: nn.Module, batch_size: int = 128, repeats: int = 20) -> list[dict]:
     """Milliseconds of forward and backward per layer for one training batch (median of repeats).
 
     Each layer runs alone on the input it sees in the network, so the backward time is that
-    layer's own share (its gradient for its input and its weights)."""
+    layer's own share (its gradient for its input and its weights). A reading times several calls
+    in a row (about 10 ms in all) and divides: a layer that takes 0.1 ms is not lost in a clock
+    or a scheduler that moves in steps of milliseconds."""
     model = model.train().to(memory_format=torch.channels_last)
     x = torch.randn(batch_size, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     x = x.contiguous(memory_format=torch.channels_last)
@@ -65,19 +74,76 @@ def measure_layer_times(model: nn.Module, batch_size: int = 128, repeats: int = 
     with torch.random.fork_rng():  # dropout draws from the caller's random state: restored on the way out
         for name, layer in layers:
             x = x.detach().requires_grad_(name != "features.conv1")  # the picture itself needs no gradient
+            t0 = time.perf_counter()
+            y = layer(x)
+            y.backward(torch.ones_like(y))  # a first call sets things up, and sizes the readings
+            calls = _inner_calls(time.perf_counter() - t0)
             fwd, bwd = [], []
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                y = layer(x)
+                ys = [layer(x) for _ in range(calls)]
                 t1 = time.perf_counter()
-                y.backward(torch.ones_like(y))
+                for y in ys:
+                    y.backward(torch.ones_like(y))
                 t2 = time.perf_counter()
-                fwd.append(t1 - t0)
-                bwd.append(t2 - t1)
-            rows.append({"layer": name, "forward_ms": 1000 * sorted(fwd)[repeats // 2],
-                         "backward_ms": 1000 * sorted(bwd)[repeats // 2], "output": tuple(y.shape[1:])})
+                fwd.append((t1 - t0) / calls)
+                bwd.append((t2 - t1) / calls)
+            rows.append({"layer": name, "forward_ms": 1000 * statistics.median(fwd),
+                         "backward_ms": 1000 * statistics.median(bwd), "output": tuple(y.shape[1:])})
             x = y
     return rows
+
+
+def interleaved_layer_times(models: dict, rounds: int = 3, batch_size: int = 128,
+                            repeats: int = 5) -> tuple[dict[str, list[dict]], dict[str, list[list[dict]]]]:
+    """measure_layer_times for every model of models (name: maker), in turns, rounds times, so
+    that a busy moment of the machine hits every model alike.
+
+    Returns (per model, its rows with each layer's median over the rounds; per model, the rows
+    of every round): the rounds' spread shows how much the machine moved (layer_ms sums them)."""
+    seen = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, make_model in models.items():
+            seen[name].append(measure_layer_times(make_model(), batch_size, repeats))
+    merged = {name: [{"layer": r["layer"], "output": r["output"],
+                      "forward_ms": statistics.median(run[i]["forward_ms"] for run in runs),
+                      "backward_ms": statistics.median(run[i]["backward_ms"] for run in runs)}
+                     for i, r in enumerate(runs[0])]
+              for name, runs in seen.items()}
+    return merged, seen
+
+
+def layer_ms(rows: list[dict], kinds: tuple[str, ...] = ()) -> float:
+    """Forward plus backward ms of the rows whose layer name (after the dot) starts with one of
+    kinds ("bn", "relu", ...); of all rows when kinds is empty."""
+    return sum(r["forward_ms"] + r["backward_ms"] for r in rows
+               if not kinds or r["layer"].split(".")[1].startswith(tuple(kinds)))
+
+
+def clearly(a, b, margin: float = 0.05) -> int:
+    """Is a clearly larger than b? Both are lists of readings of a time or a speed, taken in turns.
+
+    +1 when every reading of a is above every reading of b and their medians differ by more than
+    margin (a fraction), -1 the other way round, 0 when the readings overlap or the medians are
+    closer than margin: then the difference is within the machine's noise and nothing is claimed."""
+    a, b = list(a), list(b)
+    ma, mb = statistics.median(a), statistics.median(b)
+    if min(a) > max(b) and ma > mb * (1 + margin):
+        return 1
+    if max(a) < min(b) and mb > ma * (1 + margin):
+        return -1
+    return 0
+
+
+def luck_points(accuracy: float, n: int) -> float:
+    """Two standard errors of an accuracy measured on n digits, in points: two runs' accuracies
+    closer than this can swap places with another seed or another sample of digits."""
+    return 200 * (accuracy * (1 - accuracy) / n) ** 0.5
+
+
+def compared(a, b, larger: str, smaller: str, level: str = "within noise of", margin: float = 0.05) -> str:
+    """The word for a against b, from clearly(): larger, smaller, or level."""
+    return {1: larger, -1: smaller, 0: level}[clearly(a, b, margin)]
 
 
 def flops_per_image(model: nn.Module) -> int:
@@ -132,12 +198,29 @@ def training_images_per_second(model: nn.Module, cfg: TrainConfig | None = None,
     return steps * cfg.batch_size / (time.perf_counter() - t0)
 
 
-def interleaved_speeds(variants: dict, rounds: int = 4, steps: int = 60) -> dict[str, float]:
-    """Median training images/s of each (model maker, TrainConfig) variant, measured in turns, so
-    that a slow minute of a shared machine hits every variant alike (runs timed one after another
-    drift by more than the differences measured)."""
+def interleaved_readings(variants: dict, rounds: int = 4, steps: int = 60) -> dict[str, list[float]]:
+    """Training images/s of each (model maker, TrainConfig) variant, measured in turns, rounds
+    times: a slow minute of a shared machine hits every variant alike (runs timed one after
+    another drift by more than the differences measured). One list of readings per variant."""
     seen = {name: [] for name in variants}
     for _ in range(rounds):
         for name, (make_model, cfg) in variants.items():
             seen[name].append(training_images_per_second(make_model(), cfg, steps))
-    return {name: statistics.median(v) for name, v in seen.items()}
+    return seen
+
+
+def interleaved_speeds(variants: dict, rounds: int = 4, steps: int = 60) -> dict[str, float]:
+    """Median training images/s of each (model maker, TrainConfig) variant, measured in turns
+    (interleaved_readings)."""
+    return {name: statistics.median(v) for name, v in interleaved_readings(variants, rounds, steps).items()}
+
+
+def ablation_variants(names=None) -> dict:
+    """ABLATIONS as (model maker, TrainConfig) pairs for interleaved_readings: a training step of
+    each, network and recipe, without the data (augmentation's angle costs nothing per step)."""
+    out = {}
+    for name in names or ABLATIONS:
+        change = dict(ABLATIONS[name])
+        make_model = change.pop("model", SpeedCNN)
+        out[name] = (make_model, replace(RECIPES["speed"], **change))
+    return out
