@@ -59,7 +59,9 @@ def test_a_full_or_read_only_disk_keeps_the_old_file(tmp_path, monkeypatch, err)
     path = save_checkpoint(tmp_path / "best.pth", DigitCNN(), "DigitCNN", epoch=1)
     before = path.read_bytes()
 
-    def fail(*a, **k):
+    def fail(obj, f, *a, **k):  # the disk fills up halfway through the file
+        with open(f, "wb") if isinstance(f, (str, os.PathLike)) else open(os.dup(f.fileno()), "wb") as out:
+            out.write(b"PK\x03\x04 half a checkpoint")
         raise OSError(err, os.strerror(err))
 
     monkeypatch.setattr(torch, "save", fail)
