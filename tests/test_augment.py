@@ -69,3 +69,20 @@ def test_random_elastic_bends_strokes_but_keeps_the_digit_and_alpha_zero_is_iden
     assert (moved > 0.01).all()  # every image bends ...
     ink_ratio = bent.flatten(1).sum(1) / x.flatten(1).sum(1)
     assert ((ink_ratio > 0.7) & (ink_ratio < 1.3)).all()  # ... without losing or doubling its ink
+
+
+@pytest.mark.parametrize("law", ["random_affine", "random_pen", "random_elastic"])
+def test_the_generator_alone_decides_each_draw(mnist_test, law):
+    """Training seeds one generator for shuffling and augmenting (and --resume restores it): a law
+    that drew from torch's global random state instead would make runs and resumes differ."""
+    import digitlib.augment as augment
+
+    draw, x = getattr(augment, law), mnist_test.images[:16]
+    torch.manual_seed(0)
+    first = draw(x, generator=torch.Generator().manual_seed(5))
+    torch.manual_seed(1)
+    state = torch.random.get_rng_state()
+    again = draw(x, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(first, again)  # the same generator, whatever the global state: the same draw
+    assert torch.equal(torch.random.get_rng_state(), state)  # and the global state is not drawn from
+    assert not torch.equal(first, draw(x, generator=torch.Generator().manual_seed(6)))

@@ -72,3 +72,16 @@ def test_train_then_evaluate_json(tmp_path):
     assert "accuracy" in data and data["n"] == 1000
     r = cli("train", "--resume", "--out", out)
     assert r.returncode == 1 and "already finished 1 of 1 epochs" in r.stderr
+
+
+def test_train_reports_the_best_epochs_test_accuracy_not_the_last(tmp_path, monkeypatch, capsys):
+    import digitlib.train as train
+    from digitlib.cli import main
+    from digitlib.train import FitResult
+
+    rows = [{"epoch": 1, "test_accuracy": 0.9}, {"epoch": 2, "test_accuracy": 0.8}]
+    monkeypatch.setattr(train, "fit", lambda cfg, resume=False: FitResult(
+        model=None, history=rows, best_accuracy=0.9, best_epoch=1, selected_on="test", seconds=60))
+    assert main(["train", "--epochs", "2", "--out", str(tmp_path / "m.pth")]) == 0
+    said = capsys.readouterr().out
+    assert "test accuracy 90.00% (best epoch 1 of 2, chosen on the test set)" in said, said

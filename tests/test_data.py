@@ -119,3 +119,21 @@ def test_many_processes_unpacking_at_once_all_succeed(tmp_path):
 def test_subset_is_fixed_and_sized(mnist_test):
     a, b = mnist_test.subset(100, seed=3), mnist_test.subset(100, seed=3)
     assert len(a) == 100 and torch.equal(a.labels, b.labels)
+
+
+def test_normalize_gives_the_training_pixels_zero_mean_and_unit_std():
+    from digitlib.data import normalize
+
+    x = normalize(load_mnist(True).images)
+    assert x.mean().item() == pytest.approx(0, abs=2e-3) and x.std().item() == pytest.approx(1, abs=2e-3)
+
+
+def test_subsets_are_random_samples_chosen_by_the_seed():
+    from digitlib.data import MNISTTensors
+
+    numbered = MNISTTensors(torch.zeros(500, 1, 28, 28), torch.arange(500))  # each digit's label is its index
+    a, b = numbered.subset(100, seed=3), numbered.subset(100, seed=4)
+    assert len(set(a.labels.tolist())) == 100  # no digit twice
+    assert a.labels.tolist() != list(range(100)) and a.labels.max() > 400  # not the first 100: drawn from all
+    assert not torch.equal(a.labels, b.labels)  # another seed, other digits (fit's seed reaches its subset)
+    assert numbered.subset(None) is numbered and numbered.subset(500) is numbered

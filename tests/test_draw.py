@@ -40,3 +40,15 @@ def test_segment_width_follows_the_brush():
         draw_segment(ImageDraw.Draw(img), (10, 50), (90, 50), w)
         widths.append((np.asarray(img)[:, 50] == 0).sum())
     assert abs(widths[0] - 4) <= 1 and abs(widths[1] - 16) <= 1
+
+
+def test_dots_and_lines_lie_where_the_pen_was():
+    """The same strokes must give the model the same picture wherever they were drawn: a pen
+    offset by a pixel or two would still pass the tests above (they compare the code with itself)."""
+    dot = np.asarray(rasterize([[(30, 40)]], size=100, width=12)) < 128
+    ys, xs = np.nonzero(dot)
+    assert (xs.mean(), ys.mean()) == (30, 40)  # centred on the point ...
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (24, 36, 34, 46)  # ... 12 px across
+    line = np.asarray(rasterize([[(20, 60), (80, 60)]], size=100, width=10)) < 128
+    ys, xs = np.nonzero(line)
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (15, 85, 55, 65)  # round caps 5 px beyond each end

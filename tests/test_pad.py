@@ -17,7 +17,7 @@ def test_pen_events_make_the_same_picture_as_the_rasteriser(predictor):
     pad = DrawingPad(predictor)
     assert pad.empty and "Draw a digit" in pad.result.value
     _draw_one(pad)
-    assert not pad.empty and len(pad.recorder.strokes) == 1
+    assert not pad.empty and pad.recorder.strokes == [[(140, 40), *((142, y) for y in range(50, 241, 15))]]
     expected = rasterize(pad.recorder.strokes, 280, pad.recorder.width)
     assert np.array_equal(np.asarray(pad.image), np.asarray(expected))
 
@@ -105,3 +105,26 @@ def test_reads_with_one_thread_and_gives_it_back(predictor, monkeypatch):
         monkeypatch.setattr(predictor, method, lambda *a, _o=original: seen.append(torch.get_num_threads()) or _o(*a))
     _draw_one(pad)
     assert seen and set(seen) == {1} and torch.get_num_threads() == threads
+
+
+def test_the_canvas_events_reach_the_pen(predictor):
+    """The wiring itself, through ipycanvas's entry point for the browser's messages: leaving
+    the canvas or a cancelled touch ends the stroke, as lifting the pen does."""
+    pad = DrawingPad(predictor)
+
+    def send(event, **content):
+        pad.canvas._handle_frontend_event(None, {"event": event, **content}, None)
+
+    send("mouse_down", x=140, y=40)
+    for y in range(50, 241, 15):
+        send("mouse_move", x=142, y=y)
+    send("mouse_out", x=142, y=250)  # the pen leaves the pad while still pressed
+    assert not pad.recorder.pen_down and pad.prediction.digit == 1
+    send("mouse_move", x=20, y=20)  # back over the pad, button up: nothing drawn
+    assert len(pad.recorder.strokes) == 1
+    send("touch_start", touches=[{"x": 60, "y": 60}])
+    send("touch_move", touches=[{"x": 60, "y": 90}])
+    send("touch_cancel", touches=[])  # the browser takes the touch back (a scroll, a call)
+    assert not pad.recorder.pen_down and len(pad.recorder.strokes) == 2
+    send("mouse_up", x=0, y=0)
+    assert len(pad.recorder.strokes) == 2

@@ -2,10 +2,12 @@
 ASCII-only consoles, and no README command that changes a tracked file."""
 import errno
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -57,7 +59,9 @@ def test_a_full_or_read_only_disk_keeps_the_old_file(tmp_path, monkeypatch, err)
     path = save_checkpoint(tmp_path / "best.pth", DigitCNN(), "DigitCNN", epoch=1)
     before = path.read_bytes()
 
-    def fail(*a, **k):
+    def fail(obj, f, *a, **k):  # the disk fills up halfway through the file
+        with open(f, "wb") if isinstance(f, (str, os.PathLike)) else open(os.dup(f.fileno()), "wb") as out:
+            out.write(b"PK\x03\x04 half a checkpoint")
         raise OSError(err, os.strerror(err))
 
     monkeypatch.setattr(torch, "save", fail)
@@ -116,6 +120,61 @@ def test_ctrl_c_through_a_pipe_still_says_interrupted(tmp_path):
     proc.stdout.close()  # tee is gone
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=120) == 130  # not 0: the run was interrupted, and its state kept
+    assert (tmp_path / "m.last.pth").is_file()
+
+
+def _on_its_own_terminal():
+    """preexec_fn: a new session whose controlling terminal is the pty on stdin, as a learner's
+    shell window is: Ctrl-C reaches the whole pipeline, and /dev/tty is that terminal."""
+    import fcntl
+    import termios
+
+    default_ctrl_c()
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@pytest.mark.parametrize("reader", ["cat", "tee -i log"])
+def test_ctrl_c_on_train_piped_through_a_shell_says_interrupted_and_exits_130(tmp_path, reader):
+    """Defect 8: `python -m digitlib train ... 2>&1 | tee log`, Ctrl-C after an epoch. The signal
+    goes to the whole pipeline. A reader that dies with it (cat, plain tee) leaves our stderr a
+    dead pipe: the hint must then reach the terminal; a reader that survives it (tee -i) must
+    receive it. Either way train's own exit status is 130, not 0."""
+    import select
+
+    train = f"{shlex.quote(sys.executable)} -m digitlib train --fast --epochs 3 --out m.pth"
+    script = f"{{ {train} 2>&1; echo $? > status; }} | {reader}"  # the braces keep train's own status
+    master, slave = os.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(["bash", "-c", script], cwd=tmp_path, env=env, stdin=slave, stdout=slave,
+                            stderr=slave, preexec_fn=_on_its_own_terminal)
+    os.close(slave)
+    seen, pressed, deadline = b"", False, time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: every process on the terminal is gone
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            if not pressed and b"epoch  1/3" in seen:  # the first epoch is saved: press Ctrl-C
+                os.killpg(proc.pid, signal.SIGINT)
+                pressed = True
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert pressed, text[-2000:]
+    assert (tmp_path / "status").read_text().strip() == "130", text[-2000:]
+    hint = f"interrupted; continue with: {shlex.quote(sys.executable)} -m digitlib train --resume --out m.pth"
+    assert hint in text and "Traceback" not in text, text[-2000:]
+    if reader.startswith("tee"):  # it survived Ctrl-C: the hint reached the end of the pipe
+        assert hint in (tmp_path / "log").read_text()
     assert (tmp_path / "m.last.pth").is_file()
 
 

@@ -264,3 +264,23 @@ def test_layer_times_in_turns_keep_every_round_and_sum_by_kind():
     total = layer_ms(merged["ref"])
     parts = sum(layer_ms(merged["ref"], (k,)) for k in ("conv", "bn", "relu", "pool", "fc", "flatten", "dropout"))
     assert total > 0 and parts == pytest.approx(total)
+
+
+def test_each_ablation_trains_with_its_one_ingredient_removed_for_every_seed(monkeypatch):
+    import digitlib.course.speed as speed
+    from digitlib.train import FitResult
+
+    runs = []
+
+    def fake_fit(cfg, model=None, **kwargs):
+        runs.append((cfg, model))
+        return FitResult(model=model, history=[{"seconds": 1.0, "test_accuracy": 0.5, "val_accuracy": 0.4}])
+
+    monkeypatch.setattr(speed, "fit", fake_fit)
+    names = ["batch 64 (the reference's)", "conv1 with 24 maps (the reference's)"]
+    rows = speed.ablation(names, seeds=(0, 1), epochs=1)
+    cfgs = [cfg for cfg, _ in runs]
+    assert [(r["variant"], r["seed"]) for r in rows] == [(n, s) for n in names for s in (0, 1)]
+    assert [c.seed for c in cfgs] == [0, 1, 0, 1] and all(c.epochs == 1 for c in cfgs)
+    assert [c.batch_size for c in cfgs] == [64, 64, RECIPES["speed"].batch_size, RECIPES["speed"].batch_size]
+    assert runs[0][1] is None and all(m.features.conv1.out_channels == 24 for _, m in runs[2:])

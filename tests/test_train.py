@@ -98,3 +98,66 @@ def test_a_validation_split_chooses_the_best_epoch_not_the_test_set(tmp_path):
     assert saved["test_accuracy"] == result.history[result.best_epoch - 1]["test_accuracy"]
     with pytest.raises(DigitsError, match="leaves too few"):
         fit(TrainConfig(epochs=1, val_size=1999, out=str(tmp_path / "w.pth"), **SMALL), progress=False, verbose=False)
+
+
+@pytest.mark.parametrize("scores, saved, best", [([0.5, 0.9, 0.9, 0.8], [1, 2], 2), ([0.9, 0.5, 0.7], [1], 1)])
+def test_the_best_epoch_is_the_first_with_the_highest_score_and_is_the_one_saved(tmp_path, monkeypatch,
+                                                                                 scores, saved, best):
+    """The test set's readings are scripted: a tie keeps the earlier epoch, and a later, worse
+    epoch never replaces the saved one (a `>=`, or keeping the last epoch, would)."""
+    import digitlib.train as train
+
+    told = iter(scores)
+    monkeypatch.setattr(train, "evaluate", lambda *a, **k: {"loss": 1.0, "accuracy": next(told)})
+    saved_epochs, real_save = [], train.save_checkpoint
+    monkeypatch.setattr(train, "save_checkpoint",
+                        lambda path, *a, **k: saved_epochs.append(k["epoch"]) or real_save(path, *a, **k))
+    cfg = TrainConfig(epochs=len(scores), train_subset=200, test_subset=100, out=str(tmp_path / "b.pth"))
+    result = fit(cfg, progress=False, verbose=False)
+    assert (result.best_epoch, result.best_accuracy, result.selected_on) == (best, max(scores), "test")
+    assert saved_epochs == saved  # each new best, and only those
+    kept = load_checkpoint(cfg.out)
+    assert kept["epoch"] == best and kept["test_accuracy"] == max(scores)
+
+
+def test_the_validation_digits_are_held_out_of_training():
+    from digitlib.data import MNISTTensors
+    from digitlib.train import split_validation
+
+    numbered = MNISTTensors(torch.zeros(1000, 1, 28, 28), torch.arange(1000))  # label = index
+    train, val = split_validation(numbered, 200, seed=0)
+    t, v = set(train.labels.tolist()), set(val.labels.tolist())
+    assert len(train) == 800 and len(val) == 200 and len(t) == 800 and len(v) == 200
+    assert not t & v and t | v == set(range(1000))  # disjoint, and together every digit
+    assert split_validation(numbered, 0, seed=0) == (numbered, None)
+
+
+def test_an_epoch_trains_on_every_digit_once_and_in_training_mode(monkeypatch):
+    import digitlib.train as train
+    from digitlib.data import MNISTTensors
+    from digitlib.models import build_model
+    from digitlib.train import make_optimizer, train_one_epoch
+
+    n = 130  # batches of 64, 64 and 2
+    ids = (torch.arange(n, dtype=torch.float32) / 1000).view(n, 1, 1, 1).expand(n, 1, 28, 28).clone()
+    data = MNISTTensors(ids, torch.arange(n) % 10)  # each picture's pixels tell its index
+    seen, modes, real = [], [], train.normalize
+    monkeypatch.setattr(train, "normalize", lambda x: seen.extend((x[:, 0, 0, 0] * 1000).round().long().tolist())
+                        or real(x))
+    cfg = TrainConfig(augment=False, batch_size=64)
+    model = build_model("DigitCNN").eval()  # as the previous epoch's evaluation left it
+    model.register_forward_pre_hook(lambda m, x: modes.append(m.training))
+    optimizer, _ = make_optimizer(model.parameters(), cfg)
+    train_one_epoch(model, data, optimizer, cfg, torch.Generator().manual_seed(0), progress=False)
+    assert sorted(seen) == list(range(n))
+    assert modes == [True] * 3  # dropout and BatchNorm as in training, in every epoch
+
+
+def test_evaluate_reads_in_eval_mode_whatever_mode_the_model_is_in(mnist_test):
+    from digitlib.models import build_model
+
+    model, data = build_model("DigitCNN"), mnist_test.subset(300, seed=0)
+    torch.manual_seed(0)
+    expected = evaluate(model.eval(), data)
+    torch.manual_seed(1)
+    assert evaluate(model.train(), data) == expected  # no dropout, BatchNorm's running statistics
