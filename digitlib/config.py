@@ -213,6 +213,21 @@ def default_model() -> tuple[Path, str]:
     return SHIPPED_CHECKPOINT, "the model shipped with the course"
 
 
-def fast_mode() -> bool:
-    """True when DIGITS_FAST=1: notebooks and tests then shrink data and epochs."""
+_READ = object()       # fast_mode()'s "only asking" default
+_fast_override = None  # True or False once fast_mode(True / False) was called in this process
+
+
+def fast_mode(on=_READ) -> bool:
+    """True when notebooks and tests should shrink data and epochs: DIGITS_FAST=1, unless this
+    process (a notebook's kernel) said otherwise. fast_mode(True) or fast_mode(False) decides for
+    this kernel until it restarts, whatever DIGITS_FAST says, and returns the new value: write
+    `FAST = fast_mode(True)` at the top of one notebook to run it alone in fast mode.
+    fast_mode(None) forgets that choice: DIGITS_FAST decides again."""
+    global _fast_override
+    if on is not _READ:
+        if on is not None and not isinstance(on, bool):
+            raise TypeError(f"fast_mode takes True, False or None, not {on!r}")
+        _fast_override = on
+    if _fast_override is not None:
+        return _fast_override
     return os.environ.get("DIGITS_FAST", "0") not in ("", "0", "false", "no")
