@@ -70,8 +70,8 @@ def load_last(cfg: TrainConfig) -> dict:
         raise DigitsError(f"nothing to resume: {path} already finished {state['epoch']} of {cfg.epochs} epochs"
                           if state["epoch"] >= cfg.epochs else f"cannot resume: {path} is damaged "
                           f"(epoch {state['epoch']})")
-    best = staging_path(cfg.out) if state.get("previous") is not None else Path(cfg.out)
-    if state["best_epoch"] and not best.is_file():
+    # the run's best is beside an earlier model (staging) until it beats it or the run ends, then at out
+    if state["best_epoch"] and not (staging_path(cfg.out).is_file() or Path(cfg.out).is_file()):
         raise DigitsError(f"cannot resume: the best checkpoint {cfg.out} of this run is gone; "
                           f"start again without --resume")
     return state

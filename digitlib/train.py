@@ -268,8 +268,8 @@ def _resume(run: _Run) -> int:
     restore(state, last_path(cfg.out), run.model, run.optimizer, run.scheduler, run.gen)
     result.history = list(state["history"])
     result.best_accuracy, result.best_epoch = state["best_accuracy"], state["best_epoch"]
-    previous = state.get("previous")
-    result.previous = previous if isinstance(previous, float) else None
+    previous = state.get("previous")  # still kept only while this run's best waits beside it
+    result.previous = previous if isinstance(previous, float) and staging_path(cfg.out).is_file() else None
     result.started = state.get("started") or "at an unknown time"
     subset = f"{cfg.train_subset} training digits" if cfg.train_subset else "all training digits"
     run.say(f"resuming the run started {result.started} ({cfg.recipe} recipe, {cfg.arch}, {cfg.epochs} epochs, "

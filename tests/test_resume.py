@@ -177,3 +177,18 @@ def test_an_interrupted_new_run_never_replaces_the_model_already_there(tmp_path,
     assert main(["train", "--resume", "--out", str(out)]) == 0  # finished: now it is the model
     assert out.read_bytes() != earlier and not (tmp_path / "m.this_run.pth").exists()
     assert load_checkpoint(out)["config"]["seed"] == 6
+
+
+def test_a_finished_run_that_replaced_an_earlier_model_can_be_extended(tmp_path, capsys):
+    """solutions/04: a 1-epoch run into a path that already holds a model, then the same run
+    resumed for 2 epochs: the finished run's best took the earlier model's place, and --resume
+    must find it there."""
+    out = tmp_path / "m.pth"
+    assert main([*RUN, "--epochs", "1", "--out", str(out)]) == 0
+    assert main([*RUN, "--epochs", "1", "--seed", "6", "--out", str(out)]) == 0  # finished: replaced the first
+    assert not (tmp_path / "m.this_run.pth").exists()
+    from digitlib.train import fit, resume_config
+
+    cfg = resume_config(out).but(epochs=2)
+    result = fit(cfg, resume=True, progress=False, verbose=False)
+    assert [r["epoch"] for r in result.history] == [1, 2] and load_checkpoint(out)["config"]["seed"] == 6
