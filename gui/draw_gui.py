@@ -1,11 +1,11 @@
 """The drawing window: python gui/draw_gui.py [--checkpoint P] [--collect FOLDER]
 
-A launcher kept where teachers know it; the window itself is digitlib/surfaces/window.py, also
-started by `python -m digitlib gui`. Needs the course's venv (digitlib installed): `make gui`.
+A launcher kept where teachers know it: the same as `python -m digitlib gui` (the window itself is
+digitlib/surfaces/window.py). Needs the course's venv (digitlib installed): `make gui`.
 """
 import sys
 
-from digitlib.surfaces.window import main
+from digitlib.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["gui", *sys.argv[1:]], own_process=True))

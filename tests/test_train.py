@@ -161,3 +161,24 @@ def test_evaluate_reads_in_eval_mode_whatever_mode_the_model_is_in(mnist_test):
     expected = evaluate(model.eval(), data)
     torch.manual_seed(1)
     assert evaluate(model.train(), data) == expected  # no dropout, BatchNorm's running statistics
+
+
+def test_digit_loss_is_cross_entropy_on_digits_and_flattens_what_is_not_a_digit():
+    """The not-sure check trains through the same loop: its non-digits (NOT_A_DIGIT) must be
+    pushed toward 10% each, its digits toward their label, as by F.cross_entropy."""
+    import torch.nn.functional as F
+
+    from digitlib.config import TrainConfig
+    from digitlib.data import NOT_A_DIGIT
+    from digitlib.train import digit_loss
+
+    logits, y = torch.randn(6, 10), torch.tensor([3, 1, 4, NOT_A_DIGIT, NOT_A_DIGIT, NOT_A_DIGIT])
+    plain = TrainConfig()
+    assert torch.equal(digit_loss(logits[:3], y[:3], plain), F.cross_entropy(logits[:3], y[:3]))
+    check = TrainConfig(outlier_weight=0.5)
+    expected = F.cross_entropy(logits[:3], y[:3]) - 0.5 * F.log_softmax(logits[3:], 1).mean()
+    assert torch.allclose(digit_loss(logits, y, check), expected)
+    flat, peaked = logits.clone(), logits.clone()
+    flat[3:], peaked[3:] = 0.0, 0.0
+    peaked[3:, 7] = 8.0  # a non-digit read as a sure 7 costs more than one read as nothing in particular
+    assert digit_loss(peaked, y, check) > digit_loss(flat, y, check)

@@ -11,7 +11,6 @@ debounced while drawing, so the window stays responsive.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import tkinter as tk
@@ -237,20 +236,3 @@ def run(checkpoint: str | Path | None = None, collect: str | Path | None = None)
         return 1
     root.mainloop()
     return 0
-
-
-def add_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    ap.add_argument("--checkpoint", help="model to use (default: your trained model if there is one, "
-                                        "else the one shipped with the course)")
-    ap.add_argument("--collect", metavar="FOLDER", help="save each drawing into FOLDER/<digit>/, "
-                                                         "asking for 0-9 in turn")
-    return ap
-
-
-def main(argv=None) -> int:
-    args = add_arguments(argparse.ArgumentParser(description="Draw a digit and let the CNN read it.")).parse_args(argv)
-    return run(args.checkpoint, args.collect)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
