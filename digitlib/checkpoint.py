@@ -32,6 +32,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, arch: str, **meta) -> Pa
         "arch": arch,
         "state_dict": state,
         "normalization": {"mean": MNIST_MEAN, "std": MNIST_STD},
+        "shift_votes": bool(getattr(model, "shift_votes", False)),  # how it reads: models.infer
         "versions": {"torch": str(torch.__version__), "torchvision": version("torchvision")},
         **meta,
     }
@@ -121,6 +122,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu",
         missing, unexpected = _mismatch(model, ckpt["state_dict"])
         raise DigitsError(f"checkpoint {path} does not fit {arch}: "
                           f"missing {missing[:3]}, unexpected {unexpected[:3]}") from None
+    if "shift_votes" in ckpt:  # older files say nothing: the network's own default stands
+        model.shift_votes = bool(ckpt["shift_votes"])
     return model.to(device).eval(), ckpt
 
 

@@ -16,6 +16,7 @@ class DigitCNN(nn.Module):
 
     def __init__(self, dropout: float = 0.5, batchnorm: bool = True):
         super().__init__()
+        self.shift_votes = False  # read each digit once; a recipe or checkpoint may turn votes on (infer)
         # batchnorm=False (notebook 04b's experiment) leaves an Identity where BatchNorm was
         def norm(c):
             return nn.BatchNorm2d(c) if batchnorm else nn.Identity()

@@ -101,6 +101,7 @@ def build_check(base: str | Path, out: str | Path, cfg: TrainConfig = CHECK_RECI
     """Make the "is this a digit?" check: a copy of the base model taught to doubt non-digits
     (outlier exposure), with the threshold that doubts FLAG_RATE of validation digits."""
     model, meta = load_model(base)
+    model.shift_votes = False  # the check reads once: its threshold is chosen on single readings
     steps = steps_for(meta)  # non-digits made ready as the base model reads pictures
     outliers = torch.cat([to_tensors(nondigits.make(kind, n, seed=1), steps) for kind, n in TRAIN_KINDS.items()])
     outlier_exposure(model, outliers, cfg, progress, drawn=drawn_digits(DRAWN, steps) if DRAWN else None)

@@ -239,6 +239,8 @@ def _start(cfg, device, out, train, test, verbose, model) -> _Run:
     train, test, val = train.to(device), test.to(device), val.to(device) if val is not None else None
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = (model if model is not None else build_model(cfg.arch)).to(device, memory_format=memory_format)
+    if cfg.shift_votes is not None:
+        model.shift_votes = cfg.shift_votes
     optimizer, scheduler = make_optimizer(model.parameters(), cfg, steps_per_epoch(len(train), cfg.batch_size))
     pick = "last" if cfg.keep == "last" else "val" if val is not None else "test"
     result = FitResult(model=model, checkpoint=out, selected_on=pick, started=time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -33,6 +33,23 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path):
     assert isinstance(meta["versions"]["torch"], str)
 
 
+def test_a_checkpoint_remembers_whether_its_model_reads_with_shift_votes(tmp_path):
+    from digitlib.models import infer, one_pixel_shifts
+
+    model = DigitCNN().eval()
+    model.shift_votes = True
+    save_checkpoint(tmp_path / "votes.pth", model, "DigitCNN")
+    save_checkpoint(tmp_path / "once.pth", DigitCNN(), "DigitCNN")
+    voting, _ = load_model(tmp_path / "votes.pth")
+    once, _ = load_model(tmp_path / "once.pth")
+    assert voting.shift_votes is True and once.shift_votes is False
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        nine = model(one_pixel_shifts(x)).view(9, 3, -1).mean(0)
+        assert torch.allclose(infer(voting, x), nine, atol=1e-5)
+        assert torch.allclose(infer(once, x), once(x))
+
+
 def test_other_architecture_is_refused(tmp_path):
     save_checkpoint(tmp_path / "mlp.pth", MLP(), "MLP")
     with pytest.raises(DigitsError, match="holds a MLP, not the DigitCNN"):

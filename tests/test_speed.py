@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from digitlib.checkpoint import load_checkpoint
+from digitlib.checkpoint import load_checkpoint, load_model
 from digitlib.cli import main
 from digitlib.config import RECIPES, TrainConfig
 from digitlib.models import SpeedCNN, build_model
@@ -64,6 +64,14 @@ def test_training_reads_once_until_the_last_epoch_which_reads_as_the_model_will(
     result = fit(cfg, progress=False, verbose=False)
     assert seen == [False, False, False, False, True, True]  # (test, val) after each epoch
     assert result.model.shift_votes and load_checkpoint(cfg.out)["test_accuracy"] == result.history[-1]["test_accuracy"]
+
+
+@pytest.mark.parametrize("arch, votes", [("DigitCNN", True), ("SpeedCNN", False)])
+def test_a_recipe_that_chooses_shift_votes_saves_a_model_that_reads_so(tmp_path, arch, votes):
+    cfg = TrainConfig(arch=arch, epochs=1, train_subset=256, test_subset=128, shift_votes=votes,
+                      out=str(tmp_path / "m.pth"))
+    fit(cfg, progress=False, verbose=False)
+    assert load_model(cfg.out)[0].shift_votes is votes
 
 
 def test_recipes_are_valid_and_the_reference_is_the_default():
