@@ -6,14 +6,15 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT, default_model
 from digitlib.errors import DigitsError
-from digitlib.handwriting.classroom import (check_publishable, class_config, gather, make_class_model, publish,
-                                            writer_name)
+from digitlib.handwriting.classroom import (check_publishable, class_config, closed_folder, gather, make_class_model,
+                                            publish, writer_name)
 from digitlib.handwriting.finetune import load_class, writer_folds
 from digitlib.predict import Predictor
 
@@ -149,6 +150,19 @@ def test_publishing_refuses_the_shipped_models_and_unwritable_places(tmp_path):
             publish(SHIPPED_CHECKPOINT, shipped)
     with pytest.raises(DigitsError, match="cannot publish the class model into"):
         check_publishable(tmp_path / "nope" / "class_model.pth")
+
+
+def test_a_folder_closed_to_learners_is_named():
+    root = Path(tempfile.mkdtemp(prefix="digits-publish-")).resolve()  # not under pytest's folder, closed to others
+    try:
+        root.chmod(0o755)
+        (root / "shared" / "models").mkdir(parents=True)
+        model = root / "shared" / "models" / "class_model.pth"
+        assert closed_folder(model) is None
+        (root / "shared").chmod(0o750)
+        assert closed_folder(model) == root / "shared"
+    finally:
+        shutil.rmtree(root)
 
 
 @pytest.mark.gui

@@ -38,23 +38,35 @@ class Gathered:
 def gather(homes: list[str], out: str | Path, say: Callable[[str], object] = print) -> list[Gathered]:
     """Copy every learner's digits into out/<writer>/<digit>/, never replacing a file there:
     run again, it adds only the new pictures. A home without readable digits is skipped in one line."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DigitsError(f"--out {out} is a file; give the class folder to gather into")
     sources = _writers(_expand(homes or [DEFAULT_HOMES]), say)
     if not sources:
         raise DigitsError(f"no learner's digits found in {' '.join(homes or [DEFAULT_HOMES])}")
+    out = _class_folder(out)
     done = []
     for writer, folder in sources.items():
         try:
             done.append(_gather_writer(writer, folder, out / writer))
-        except OSError as e:
+        except OSError as e:  # a learner's folder that cannot be read costs that learner only
             say(f"skipped {folder}: {e.strerror or e}")
     for g in done:
-        notes = f"; left out: {'; '.join(g.notes[:3])}" + (" ..." if len(g.notes) > 3 else "") if g.notes else ""
-        say(f"{g.writer}: {g.total} pictures ({g.new} new) from {g.source}{notes}")
+        left = f"; left out: {'; '.join(g.notes[:3])}{' ...' if len(g.notes) > 3 else ''}" if g.notes else ""
+        say(f"{g.writer}: {g.total} pictures ({g.new} new) from {g.source}{left}")
     say(f"{len(done)} writers in {out}: {sum(g.total for g in done)} pictures, {sum(g.new for g in done)} new")
     return done
+
+
+def _class_folder(out: str | Path) -> Path:
+    """out, made if need be; refused in one line if nothing can be written there."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DigitsError(f"--out {out} is a file; give the class folder to gather into")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DigitsError(f"cannot make the class folder {out}: {e.strerror or e}") from None
+    if not can_write(out):
+        raise DigitsError(f"cannot write into the class folder {out}; choose another --out")
+    return out
 
 
 def _expand(homes: list[str]) -> list[Path]:
@@ -66,8 +78,10 @@ def _expand(homes: list[str]) -> list[Path]:
             if not matches:
                 raise DigitsError(f"no folder matches {home}")
             found += [Path(m) for m in matches]
-        elif not Path(home).expanduser().is_dir():
+        elif not Path(home).expanduser().exists():
             raise DigitsError(f"{home}: no such folder (give learners' homes or their mydigits folders)")
+        elif not Path(home).expanduser().is_dir():
+            raise DigitsError(f"{home} is not a folder (give learners' homes or their mydigits folders)")
         else:
             found.append(Path(home).expanduser())
     return found
@@ -225,7 +239,17 @@ def make_class_model(class_folder: str | Path, base: Path = SHIPPED_CHECKPOINT, 
         f"{r.before['mnist']:.2%} -> {r.after['mnist']:.2%}; saved {out}")
     published = publish(out, target)
     say(f"published read-only: {published} (learners: --class-model, or Predictor({str(published)!r}))")
+    closed = closed_folder(published)
+    if closed is not None:
+        say(f"note: {closed} is closed to other users (chmod o+x): learners cannot read the class model there")
     return rows, published
+
+
+def closed_folder(path: Path) -> Path | None:
+    """The outermost folder above path that other users may not pass through, if any: root
+    (the teacher) gets through anything, a learner needs the x bit of every folder."""
+    closed = [p for p in Path(path).absolute().parents if p.stat().st_mode & 0o001 == 0]
+    return closed[-1] if closed else None
 
 
 def table(rows: list[dict]) -> list[str]:
