@@ -55,6 +55,7 @@ def test_gather_copies_each_learners_digits_under_their_name(homes, tmp_path):
         assert _files(tmp_path / "class" / learner) == mine  # the same names and bytes, digit by digit
     assert said[0] == f"skipped {homes / 'zoe'}: no digits in it (expected <digit>/ folders, mydigits/ or digits-work/mydigits/)"
     assert said[-1] == f"3 writers in {tmp_path / 'class'}: {30 * PER_DIGIT} pictures, {30 * PER_DIGIT} new"
+    assert stat.S_IMODE((tmp_path / "class").stat().st_mode) == 0o700  # learners do not read each other's
 
 
 def test_gathering_again_adds_only_new_pictures_and_overwrites_nothing(homes, tmp_path):
@@ -91,6 +92,15 @@ def test_links_in_a_learners_folder_are_not_followed(homes, tmp_path):
     said = []
     gather([str(homes / "bo")], tmp_path / "class", say=said.append)
     assert not (tmp_path / "class" / "bo" / "4" / "x.png").exists() and "x.png: a link" in said[0]
+    os.symlink(homes / "bo" / "digits-work" / "mydigits", homes / "zoe" / "mydigits")  # bo's, as zoe's
+    said = []
+    with pytest.raises(DigitsError, match="no learner's digits found"):
+        gather([str(homes / "zoe")], tmp_path / "class2", say=said.append)
+    assert said == [f"skipped {homes / 'zoe'}: no digits in it (expected <digit>/ folders, mydigits/ or digits-work/mydigits/)"]
+    said = []
+    with pytest.raises(DigitsError, match="no learner's digits found"):
+        gather([str(homes / "*" / "mydigits")], tmp_path / "class2", say=said.append)
+    assert said == [f"skipped {homes / 'zoe' / 'mydigits'}: a link (give it by name to gather it)"]
 
 
 @pytest.mark.parametrize("path, name", [("/home/ada/digits-work/mydigits", "ada"), ("/srv/work/bo/mydigits", "bo"),

@@ -38,7 +38,7 @@ class Gathered:
 def gather(homes: list[str], out: str | Path, say: Callable[[str], object] = print) -> list[Gathered]:
     """Copy every learner's digits into out/<writer>/<digit>/, never replacing a file there:
     run again, it adds only the new pictures. A home without readable digits is skipped in one line."""
-    sources = _writers(_expand(homes or [DEFAULT_HOMES]), say)
+    sources = _writers(_expand(homes or [DEFAULT_HOMES], say), say)
     if not sources:
         raise DigitsError(f"no learner's digits found in {' '.join(homes or [DEFAULT_HOMES])}")
     out = _class_folder(out)
@@ -61,7 +61,8 @@ def _class_folder(out: str | Path) -> Path:
     if out.exists() and not out.is_dir():
         raise DigitsError(f"--out {out} is a file; give the class folder to gather into")
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        if not out.exists():  # every learner's drawings: only the teacher reads them (chmod to share)
+            out.mkdir(parents=True, mode=0o700)
     except OSError as e:
         raise DigitsError(f"cannot make the class folder {out}: {e.strerror or e}") from None
     if not can_write(out):
@@ -69,15 +70,20 @@ def _class_folder(out: str | Path) -> Path:
     return out
 
 
-def _expand(homes: list[str]) -> list[Path]:
+def _expand(homes: list[str], say) -> list[Path]:
     """The folders named, globs expanded; a path that does not exist is a mistake, said at once."""
     found = []
     for home in homes:
         if glob.has_magic(home):
-            matches = sorted(glob.glob(os.path.expanduser(home)))
+            matches = [Path(m) for m in sorted(glob.glob(os.path.expanduser(home)))]
             if not matches:
                 raise DigitsError(f"no folder matches {home}")
-            found += [Path(m) for m in matches]
+            top = Path(os.path.expanduser(home))
+            while glob.has_magic(str(top)):  # the part of the pattern the learners do not control
+                top = top.parent
+            for m in matches:
+                linked = not _no_links_below(m, top)
+                say(f"skipped {m}: a link (give it by name to gather it)") if linked else found.append(m)
         elif not Path(home).expanduser().exists():
             raise DigitsError(f"{home}: no such folder (give learners' homes or their mydigits folders)")
         elif not Path(home).expanduser().is_dir():
@@ -106,12 +112,20 @@ def _writers(paths: list[Path], say) -> dict[str, Path]:
 def digits_folder(path: Path) -> Path | None:
     """path itself if it holds <digit>/ folders, else its mydigits/ or digits-work/mydigits/."""
     for candidate in (path, path / "mydigits", path / "digits-work" / "mydigits"):
+        if not _no_links_below(candidate, path):
+            continue
         try:
             if any((candidate / d).is_dir() and not (candidate / d).is_symlink() for d in DIGITS):
                 return candidate
         except OSError:  # unreadable: treated as holding nothing
             continue
     return None
+
+
+def _no_links_below(path: Path, top: Path) -> bool:
+    """No folder from top down to path (path included) is a link: a learner's link (mydigits ->
+    someone else's folder) would otherwise be gathered, as root, under their name."""
+    return Path(os.path.realpath(path)) == Path(os.path.realpath(top)) / path.relative_to(top)
 
 
 def writer_name(folder: Path) -> str:
@@ -172,8 +186,9 @@ def _copy_new(picture: Path, dest: Path) -> bool:
         try:
             write_atomically(target, lambda f: f.write(data), overwrite=False)
             return True
-        except FileExistsError:  # written a moment ago by another gather: look at it again
-            continue
+        except FileExistsError:  # written a moment ago by another gather: this picture, or another
+            if target.read_bytes() == data:
+                return False
     raise OSError(f"no free name for {picture.name} in {dest}")
 
 
