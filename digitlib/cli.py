@@ -1,5 +1,5 @@
-"""python -m digitlib {train, evaluate, finetune, sheet, predict, gui}: every failure is one line on
-stderr and a non-zero exit code, never a traceback.
+"""python -m digitlib {train, evaluate, finetune, sheet, predict, gui, gather, classmodel}: every
+failure is one line on stderr and a non-zero exit code, never a traceback.
 
 Each command imports what it needs when it runs: `--help` and a mistyped flag answer at once, and
 a Ctrl-C while torch loads is caught (see __main__.py)."""
@@ -15,7 +15,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from digitlib.config import FINETUNED_CHECKPOINT, RECIPES, TRAINED_CHECKPOINT, TrainConfig, default_model
+from digitlib.config import (DEFAULT_HOMES, FINETUNED_CHECKPOINT, RECIPES, SHIPPED_CHECKPOINT, TRAINED_CHECKPOINT,
+                             TrainConfig, class_model, default_model)
 from digitlib.errors import INTERRUPTED, DigitsError
 
 
@@ -104,10 +105,11 @@ def _stamp(path: Path):
 
 
 def _model_path(args) -> Path:
-    """The --checkpoint given, else the learner's trained model, else the shipped one; says which."""
+    """The --checkpoint given, the class model if asked for, else the learner's trained model,
+    else the shipped one; says which."""
     if args.checkpoint is not None:
         return Path(args.checkpoint)
-    path, which = default_model()
+    path, which = class_model() if args.class_model else default_model()
     print(f"using {which}: {path}", file=sys.stderr)
     return path
 
@@ -224,7 +226,22 @@ def _gui(args) -> int:
         from digitlib.surfaces.window import run
     except ImportError as e:
         raise DigitsError(f"the window needs Tkinter ({e}); on Debian/Ubuntu: sudo apt-get install python3-tk") from None
-    return run(args.checkpoint, args.collect)
+    return run(class_model()[0] if args.class_model else args.checkpoint, args.collect)
+
+
+def _gather(args) -> int:
+    from digitlib.handwriting.classroom import gather
+
+    gather(args.homes, args.out)
+    return 0
+
+
+def _classmodel(args) -> int:
+    from digitlib.handwriting.classroom import TEACHERS_COPY, class_config, make_class_model
+
+    cfg = class_config(args.fast, epochs=args.epochs, seed=args.seed)
+    make_class_model(args.folder, args.checkpoint or SHIPPED_CHECKPOINT, cfg, args.out or TEACHERS_COPY, args.publish)
+    return 0
 
 
 def _print_prediction(read, pred, as_json: bool) -> None:
@@ -264,13 +281,21 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m digitlib", description="Handwritten digits with a CNN.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
-    for add in (_add_train, _add_evaluate, _add_finetune, _add_sheet, _add_predict, _add_gui):
+    for add in (_add_train, _add_evaluate, _add_finetune, _add_sheet, _add_predict, _add_gui, _add_gather,
+                _add_classmodel):
         add(sub)
     return parser
 
 
 POSITIVE = _number(int, 1, "a whole number of at least 1")
 MODEL_HELP = "model file (default: your trained model if there is one, else the shipped one)"
+
+
+def _add_model_choice(parser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--checkpoint", type=Path, help=MODEL_HELP)
+    which.add_argument("--class-model", action="store_true",
+                       help="the class model your teacher published (python -m digitlib classmodel)")
 
 
 def _add_train(sub) -> None:
@@ -295,7 +320,7 @@ def _add_train(sub) -> None:
 
 def _add_evaluate(sub) -> None:
     e = sub.add_parser("evaluate", help="accuracy of a model on the MNIST test set or a folder of pictures")
-    e.add_argument("--checkpoint", type=Path, help=MODEL_HELP)
+    _add_model_choice(e)
     e.add_argument("--subset", type=POSITIVE, help="only this many test images (with --data: the first N pictures)")
     e.add_argument("--data", type=Path, metavar="FOLDER",
                    help="your own pictures, FOLDER/<digit>/<picture> (default: the MNIST test set)")
@@ -326,17 +351,39 @@ def _add_sheet(sub) -> None:
 def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="read the digit in each image")
     p.add_argument("images", nargs="+", metavar="IMG")
-    p.add_argument("--checkpoint", type=Path, help=MODEL_HELP)
+    _add_model_choice(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=_predict)
 
 
 def _add_gui(sub) -> None:
     g = sub.add_parser("gui", help="the drawing window (Tkinter)")
-    g.add_argument("--checkpoint", type=Path, help=MODEL_HELP)
+    _add_model_choice(g)
     g.add_argument("--collect", type=Path, metavar="FOLDER",
                    help="save each drawing into FOLDER/<digit>/, asking for 0-9 in turn")
     g.set_defaults(run=_gui)
+
+
+def _add_gather(sub) -> None:
+    g = sub.add_parser("gather", help="copy every learner's mydigits/ into CLASS/<writer>/<digit>/ (new pictures only)")
+    g.add_argument("homes", nargs="*", metavar="HOME",
+                   help=f"learners' homes or mydigits folders, globs allowed (default {DEFAULT_HOMES})")
+    g.add_argument("--out", type=Path, required=True, metavar="CLASS")
+    g.set_defaults(run=_gather)
+
+
+def _add_classmodel(sub) -> None:
+    c = sub.add_parser("classmodel", help="leave-one-writer-out on a class folder, then tune, save and "
+                                          "publish the class model (read-only)")
+    c.add_argument("folder", type=Path, metavar="CLASS", help="CLASS/<writer>/<digit>/<picture> (made by gather)")
+    c.add_argument("--checkpoint", type=Path, help="model to start from (default: the one shipped with the course)")
+    c.add_argument("--out", type=Path, help="the teacher's copy (default checkpoints/class_model.pth)")
+    c.add_argument("--publish", type=Path, metavar="FOLDER",
+                   help="where learners read it (default models/class_model.pth, or $DIGITS_CLASS_MODEL)")
+    c.add_argument("--epochs", type=POSITIVE)
+    c.add_argument("--seed", type=_number(int, 0, "a whole number of at least 0"))
+    c.add_argument("--fast", action="store_true", help="1 short epoch on few pictures, MNIST test on 500: a quick try")
+    c.set_defaults(run=_classmodel)
 
 
 def main(argv: list[str] | None = None, own_process: bool = False) -> int:

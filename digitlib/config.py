@@ -89,6 +89,13 @@ def read_only_hint(path: str | Path, instead: Path) -> str:
 SHIPPED_CHECKPOINT = REPO_ROOT / "models" / "mnist_cnn_shipped.pth"
 TRAINED_CHECKPOINT = CHECKPOINTS / "mnist_cnn_best.pth"
 FINETUNED_CHECKPOINT = CHECKPOINTS / "mnist_cnn_finetuned.pth"  # python -m digitlib finetune
+# The class model (python -m digitlib classmodel): tuned by the teacher on every learner's digits and
+# published read-only beside the shipped models, or where the hub's DIGITS_CLASS_MODEL says. Used
+# only when chosen (--class-model): a learner's default stays their own model, else the shipped one.
+CLASS_CHECKPOINT = (Path(os.environ["DIGITS_CLASS_MODEL"]).expanduser() if os.environ.get("DIGITS_CLASS_MODEL")
+                    else REPO_ROOT / "models" / "class_model.pth")
+# Where learners' digits are on a class server when DIGITS_HOME is not set: what `gather` reads
+DEFAULT_HOMES = "/home/*/digits-work/mydigits"
 # The "is this a digit?" check shipped beside it (digitlib/not_sure.py, scripts/make_digit_check.py)
 DIGIT_CHECK = REPO_ROOT / "models" / "digit_check.pth"
 
@@ -217,6 +224,14 @@ def default_model() -> tuple[Path, str]:
     if TRAINED_CHECKPOINT.is_file():
         return TRAINED_CHECKPOINT, "your trained model"
     return SHIPPED_CHECKPOINT, "the model shipped with the course"
+
+
+def class_model() -> tuple[Path, str]:
+    """(CLASS_CHECKPOINT, "the class model"), or a DigitsError saying who makes it."""
+    if not CLASS_CHECKPOINT.is_file():
+        raise DigitsError(f"no class model at {CLASS_CHECKPOINT} yet: the teacher makes it with "
+                          f"`python -m digitlib classmodel CLASS_FOLDER` (docs/classroom.md)")
+    return CLASS_CHECKPOINT, "the class model"
 
 
 _READ = object()       # fast_mode()'s "only asking" default

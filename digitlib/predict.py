@@ -58,6 +58,10 @@ class Predictor:
         self.checkpoint = Path(checkpoint)
         self.device = torch.device(device)
         self.model, meta = load_model(self.checkpoint, self.device)
+        about = meta.get("class_model")
+        self.class_writers: list | None = about.get("writers") if isinstance(about, dict) else None
+        if isinstance(self.class_writers, list):  # wherever it was copied: the teacher's model of this class
+            self.which = "the class model"
         self.steps = steps_for(meta)  # how pictures are made ready for this model
         self.arch: str = meta["arch"]
         self.test_accuracy: float | None = meta.get("test_accuracy")
@@ -79,7 +83,8 @@ class Predictor:
         acc = f"{self.test_accuracy:.2%} test accuracy" if self.test_accuracy is not None else "accuracy unknown"
         check = "" if self.check is not None else "; no 'not sure' check"
         problem = f". Note: {self.check_problem}" if self.check_problem else ""
-        return f"{self.which} ({self.checkpoint.name}: {self.arch}, {acc}{check}){problem}"
+        tuned = f"tuned on {len(self.class_writers)} writers' digits; " if self.which == "the class model" else ""
+        return f"{self.which} ({tuned}{self.checkpoint.name}: {self.arch}, {acc}{check}){problem}"
 
     def stages(self, p: Prediction) -> dict[str, torch.Tensor]:
         """The activations inside the network for a prediction's input, by layer name."""

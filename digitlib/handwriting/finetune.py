@@ -70,22 +70,24 @@ def split_holdout(folder: DigitFolder, share: float, seed: int = 0) -> tuple[lis
 
 def finetune(own: DigitFolder | MNISTTensors, checkpoint: str | Path = SHIPPED_CHECKPOINT,
              cfg: FinetuneConfig | None = None, holdout: MNISTTensors | None = None,
-             out: str | Path | None = None, progress: bool = True, verbose: bool = True) -> FinetuneResult:
-    """Fine-tune the model at checkpoint on own pictures; write it to out (if given).
+             out: str | Path | None = None, progress: bool = True, verbose: bool = True,
+             extra_meta: dict | None = None) -> FinetuneResult:
+    """Fine-tune the model at checkpoint on own pictures; write it to out (if given), with
+    extra_meta in the checkpoint beside what fine-tuning records.
 
     own is a loaded folder (part of it is held out, cfg.holdout) or ready tensors with a separate
     holdout (e.g. another writer's pictures, for leave-one-writer-out).
     """
     cfg = cfg or FinetuneConfig()
     if out is None:
-        return _finetune(own, checkpoint, cfg, holdout, None, progress, verbose)
+        return _finetune(own, checkpoint, cfg, holdout, None, progress, verbose, extra_meta)
     out = check_output_path(out)
     # held from the start: a second fine-tune into the same file is refused before it trains
     with exclusive(out, "fine-tune"):
-        return _finetune(own, checkpoint, cfg, holdout, out, progress, verbose)
+        return _finetune(own, checkpoint, cfg, holdout, out, progress, verbose, extra_meta)
 
 
-def _finetune(own, checkpoint, cfg, holdout, out, progress, verbose) -> FinetuneResult:
+def _finetune(own, checkpoint, cfg, holdout, out, progress, verbose, extra_meta=None) -> FinetuneResult:
     say = print if verbose else (lambda *a, **k: None)
     held_idx: list[int] = []
     if isinstance(own, DigitFolder):
@@ -109,7 +111,7 @@ def _finetune(own, checkpoint, cfg, holdout, out, progress, verbose) -> Finetune
         if key in before:
             say(f"{name}: {before[key]:.2%} before, {result.after[key]:.2%} after")
     if out is not None:
-        _save(result, out, meta, cfg, checkpoint)
+        _save(result, out, meta, cfg, checkpoint, extra_meta or {})
         say(f"saved {out} ({result.seconds:.0f}s of training)")
     return result
 
@@ -137,8 +139,8 @@ def _train(model, own: MNISTTensors, cfg: FinetuneConfig, progress: bool, verbos
             tqdm.write(line) if progress else print(line)
 
 
-def _save(result: FinetuneResult, out: Path, meta: dict, cfg: FinetuneConfig, checkpoint) -> None:
-    save_checkpoint(out, result.model, meta["arch"], config=meta.get("config"), epoch=meta.get("epoch"),
+def _save(result: FinetuneResult, out: Path, meta: dict, cfg: FinetuneConfig, checkpoint, extra: dict) -> None:
+    save_checkpoint(out, result.model, meta["arch"], **extra, config=meta.get("config"), epoch=meta.get("epoch"),
                     test_accuracy=result.after["mnist"],
                     finetune={**asdict(cfg), "from": str(checkpoint), "before": result.before,
                               "after": result.after, "n_train": result.n_train, "n_holdout": result.n_holdout})
@@ -176,9 +178,14 @@ def leave_one_writer_out(writers: dict[str, DigitFolder], checkpoint: str | Path
     """For each writer: fine-tune on everybody else, then read this writer's pictures, which the
     model has never seen. Answers "does a model tuned on the class read a new student's hand?"."""
     rows = []
-    for name, folder in writers.items():
-        others = merge([f for w, f in writers.items() if w != name]).data
-        r = finetune(others, checkpoint, cfg, holdout=folder.data, progress=progress, verbose=False)
+    for name, others, folder in writer_folds(writers):
+        r = finetune(others.data, checkpoint, cfg, holdout=folder.data, progress=progress, verbose=False)
         rows.append({"writer": name, "n": len(folder.data), "before": r.before["own"], "after": r.after["own"],
                      "mnist_before": r.before["mnist"], "mnist_after": r.after["mnist"], "seconds": r.seconds})
     return rows
+
+
+def writer_folds(writers: dict[str, DigitFolder]):
+    """(writer, everybody else's pictures as one folder, this writer's folder), for each writer."""
+    for name, folder in writers.items():
+        yield name, merge([f for w, f in writers.items() if w != name]), folder

@@ -82,7 +82,9 @@ class DrawingPad:
         clear = widgets.Button(description="Clear", icon="eraser")
         predict.on_click(lambda _: self.predict())
         clear.on_click(lambda _: self.clear())
-        side = widgets.VBox([self.result, widgets.HBox([
+        which = html.escape(self.predictor.which) if self.predictor is not None else "no model"
+        self.model_label = widgets.HTML(f'<small class="digits-model">Reading with {which}</small>')  # "the class model", ...
+        side = widgets.VBox([self.model_label, self.result, widgets.HBox([
             self.bars, widgets.VBox([widgets.HTML("<small>What the model sees (28x28)</small>"), self.seen])])])
         drawing = widgets.HBox([self.canvas, side], layout=widgets.Layout(align_items="flex-start"))
         rest = [widgets.HBox([predict, clear, self.brush]), self.show_inside, self.inside]

@@ -35,7 +35,6 @@ HINT = "Draw a digit"
 class App:
     def __init__(self, root: tk.Tk, checkpoint: str | Path | None = None, collect: str | Path | None = None):
         self.root = root
-        root.title("digits: draw and predict")
         self.recorder = StrokeRecorder(size=CANVAS, width=18)
         self.executor = ThreadPoolExecutor(max_workers=1)
         self.pending: Future | None = None
@@ -45,9 +44,11 @@ class App:
         try:
             self.predictor: Predictor | None = Predictor(checkpoint)
             status = f"Using {self.predictor.describe()}"
+            root.title(f"digits: draw and predict with {self.predictor.which}")  # "the class model", ...
         except DigitsError as e:
             self.predictor = None
             status = f"No model loaded: {e}"
+            root.title("digits: draw and predict")
         self._build_canvas()
         self._build_controls()
         self._build_results()
