@@ -48,7 +48,7 @@ print(json.dumps({"threads": torch.get_num_threads(), "omp": os.environ.get("OMP
 # As the pad does: one thread, each drawing read as the pen lifts. Until notebook 04's training
 # (another kernel of the same learner) says it finished, then `at_least` more.
 PREDICT_06 = """
-times, done, i = [], Path(os.environ["DIGITS_HOME"]) / "bench-trained", 0
+times, done, i, cpu = [], Path(os.environ["DIGITS_HOME"]) / "bench-trained", 0, time.process_time()
 while (not done.exists() or i < {at_least}) and i < 2000:
     t = time.perf_counter()
     with inference_threads():
@@ -56,7 +56,8 @@ while (not done.exists() or i < {at_least}) and i < 2000:
     times.append((time.perf_counter() - t) * 1000)
     i += 1
     time.sleep(0.05)
-print(json.dumps({{"predict_ms": times}}))
+# CPU per reading, from the kernel's own CPU clock: what a reading costs whatever else runs
+print(json.dumps({{"predict_ms": times, "predict_cpu_ms": (time.process_time() - cpu) * 1000 / max(i, 1)}}))
 """
 TRAIN_04 = """
 import json, os, time, torch
@@ -66,11 +67,11 @@ from digitlib.train import fit
 lower_priority()  # as notebook 04 does: the pad beside it goes first
 cfg = TrainConfig().fast().but(epochs=1, train_subset={train_subset}, test_subset=500,
                                out=str(CHECKPOINTS / "bench.pth"))
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 fit(cfg, progress=False, verbose=False)
-train_s = time.perf_counter() - t
+train_s, train_cpu_s = time.perf_counter() - t, time.process_time() - cpu
 (CHECKPOINTS.parent / "bench-trained").touch()
-print(json.dumps({{"train_s": train_s, "threads": torch.get_num_threads(), "saved": os.path.isfile(cfg.out)}}))
+print(json.dumps({{"train_s": train_s, "train_cpu_s": train_cpu_s, "threads": torch.get_num_threads(), "saved": os.path.isfile(cfg.out)}}))
 """
 # Each refused attempt is True. Nothing here can damage the course if a check fails: files are
 # opened for writing without being written, and a file it manages to create is removed.
@@ -110,6 +111,7 @@ class Meter(threading.Thread):
         self.pss = dict.fromkeys(uids, 0.0)
         self.cpu: dict[int, float] = {}  # pid -> its CPU seconds, last seen (processes come and go)
         self.owner: dict[int, str] = {}
+        self.peak: dict[int, tuple[str, float]] = {}  # pid -> (server or kernel, its largest RSS in MB)
 
     def sample(self):
         rss, pss = dict.fromkeys(self.uids, 0.0), dict.fromkeys(self.uids, 0.0)
@@ -124,6 +126,8 @@ class Meter(threading.Thread):
                 pss[name] += m.pss / 2**20
                 t = p.cpu_times()
                 self.cpu[p.pid], self.owner[p.pid] = t.user + t.system, name
+                role = "kernel" if "ipykernel" in " ".join(p.cmdline()) else "server"
+                self.peak[p.pid] = (role, max(self.peak.get(p.pid, ("", 0.0))[1], m.rss / 2**20))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
         for name in self.uids:
@@ -147,14 +151,15 @@ def learner_work(hub: Hub, name: str, other_home: str, course: Path, args) -> di
     try:
         setup = json.loads(k06.run(SETUP_06).splitlines()[-1])
         k04.send(TRAIN_04.format(train_subset=args.train_subset))
-        row["predict_ms"] = json.loads(k06.run(PREDICT_06.format(at_least=args.predictions)).splitlines()[-1])["predict_ms"]
+        read = json.loads(k06.run(PREDICT_06.format(at_least=args.predictions)).splitlines()[-1])
+        row["predict_ms"], row["predict_cpu_ms"] = read["predict_ms"], read["predict_cpu_ms"]
         trained = json.loads(k04.result().splitlines()[-1])
         checks = json.loads(k06.run(ISOLATION.format(course=str(course), other=other_home,
                                                      tag=secrets.token_hex(3))).splitlines()[-1])["isolation"]
     finally:
         k06.close()
         k04.close()
-    row.update(train_s=trained["train_s"], threads=[setup["threads"], trained["threads"]], isolation=checks)
+    row.update(train_s=trained["train_s"], train_cpu_s=trained["train_cpu_s"], threads=[setup["threads"], trained["threads"]], isolation=checks)
     row["isolated"] = all(checks.values())
     threads_ok = setup["threads"] == trained["threads"] == args.threads and setup["omp"] == str(args.threads)
     own_folder = setup["digits_home"] == os.path.join(os.path.expanduser(f"~{name}"), "digits-work")
@@ -277,6 +282,10 @@ def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
         "mb_per_learner": round(statistics.mean(meter.rss.values()), 1),
         "pss_mb_per_learner": round(statistics.mean(meter.pss.values()), 1),
         "cpu_s_per_learner": round(statistics.mean(meter.cpu_s(n) for n in meter.rss), 1),
+        "server_mb": round(max((mb for role, mb in meter.peak.values() if role == "server"), default=0), 1),
+        "kernel_mb": [f(round(mb) for role, mb in meter.peak.values() if role == "kernel") for f in (min, max)],
+        "train_cpu_s": round(statistics.mean(r["train_cpu_s"] for r in done), 2) if done else None,
+        "predict_cpu_ms": round(statistics.mean(r["predict_cpu_ms"] for r in done), 2) if done else None,
         "p95_predict_ms": round(ms[int(0.95 * (len(ms) - 1))], 2) if ms else None,
         "p50_predict_ms": round(statistics.median(ms), 2) if ms else None,
         "train_s": round(statistics.mean(r["train_s"] for r in done), 2) if done else None,
