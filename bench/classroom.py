@@ -126,7 +126,8 @@ class Meter(threading.Thread):
                 pss[name] += m.pss / 2**20
                 t = p.cpu_times()
                 self.cpu[p.pid], self.owner[p.pid] = t.user + t.system, name
-                role = "kernel" if "ipykernel" in " ".join(p.cmdline()) else "server"
+                cmd = " ".join(p.cmdline())
+                role = "server" if "jupyterhub.singleuser" in cmd else "kernel" if "ipykernel" in cmd else "other"
                 self.peak[p.pid] = (role, max(self.peak.get(p.pid, ("", 0.0))[1], m.rss / 2**20))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
