@@ -168,6 +168,10 @@ def learner_work(hub: Hub, name: str, other_home: str, course: Path, args) -> di
     return row
 
 
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--learners", type=int, default=3)
@@ -184,7 +188,8 @@ def main(argv=None) -> int:
         print("error: the classroom bench makes user accounts: it needs Linux and root (sudo)", file=sys.stderr)
         return 2
     args.load_before = [round(x, 2) for x in os.getloadavg()]
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` cleans up as Ctrl-C does
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     tag = secrets.token_hex(3)
     names = [f"digits-l{i + 1}-{tag}" for i in range(args.learners)]
     course, hub, rows, made, uids, setup, wall = None, None, [], [], {}, 0.0, 0.0
@@ -198,8 +203,8 @@ def main(argv=None) -> int:
 
         prepare_mnist(course / "data")  # as the teacher: learners then read MNIST in place
         for name in names:
-            made.append(name)
             uids[name] = add_learner(name).pw_uid
+            made.append(name)  # (only accounts this run made are ever removed)
         python, pythonpath = learner_python(course, names[0])
         hub = Hub(course, python, pythonpath, args.threads, names)
         hub.wait_ready()
@@ -207,14 +212,16 @@ def main(argv=None) -> int:
         meter = Meter(uids)
         meter.start()
         t = time.perf_counter()
-        with ThreadPoolExecutor(len(names)) as pool:
-            futures = [pool.submit(learner_work, hub, n, homes[(i + 1) % len(names)] if len(names) > 1 else "",
-                                   course, args) for i, n in enumerate(names)]
-            for name, f in zip(names, futures):
-                try:
-                    rows.append(f.result())
-                except Exception as e:  # noqa: BLE001 (one learner's failure is a row, not the end)
-                    rows.append({"learner": name, "ok": False, "error": str(e)[:400]})
+        # not `with`: on Ctrl-C it would wait for every learner's work; stopping the hub ends it
+        pool = ThreadPoolExecutor(len(names))
+        futures = [pool.submit(learner_work, hub, n, homes[(i + 1) % len(names)] if len(names) > 1 else "",
+                               course, args) for i, n in enumerate(names)]
+        for name, f in zip(names, futures):
+            try:
+                rows.append(f.result())
+            except Exception as e:  # noqa: BLE001 (one learner's failure is a row, not the end)
+                rows.append({"learner": name, "ok": False, "error": str(e)[:400]})
+        pool.shutdown()
         wall, setup = time.perf_counter() - t, t - t0
         meter.stop.set()
         meter.sample()
@@ -300,4 +307,8 @@ def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: the accounts, the hub and its processes are removed", file=sys.stderr)
+        os._exit(130)  # not waiting for learners' threads, whose kernels are gone
