@@ -98,6 +98,13 @@ if other:
     checks["read other's notebook"] = refused(lambda: open(other + "/digits-work/notebooks/04_training.ipynb").read())
 print(json.dumps({{"isolation": checks}}))
 """
+# The learner edits one of their notebooks and deletes another: at the next start of their
+# server the edit must stay and the deleted one come back (the hub copies only what is missing).
+EDIT = """
+mine = Path(os.environ["DIGITS_HOME"]) / "notebooks"
+(mine / "06_draw_and_predict.ipynb").write_text("my edit")
+(mine / "01_the_data.ipynb").unlink()
+"""
 
 
 class Meter(threading.Thread):
@@ -157,14 +164,21 @@ def learner_work(hub: Hub, name: str, other_home: str, course: Path, args) -> di
         trained = json.loads(k04.result().splitlines()[-1])
         checks = json.loads(k06.run(ISOLATION.format(course=str(course), other=other_home,
                                                      tag=secrets.token_hex(3))).splitlines()[-1])["isolation"]
+        k06.run(EDIT)
     finally:
         k06.close()
         k04.close()
-    row.update(train_s=trained["train_s"], train_cpu_s=trained["train_cpu_s"], threads=[setup["threads"], trained["threads"]], isolation=checks)
+    hub.stop_server(name)
+    hub.start_server(name)
+    mine = Path(setup["digits_home"]) / "notebooks"
+    row["edits_kept"] = ((mine / "06_draw_and_predict.ipynb").read_text() == "my edit"
+                         and (mine / "01_the_data.ipynb").read_bytes() == (course / "notebooks" / "01_the_data.ipynb").read_bytes())
+    row.update(train_s=trained["train_s"], train_cpu_s=trained["train_cpu_s"],
+               threads=[setup["threads"], trained["threads"]], isolation=checks)
     row["isolated"] = all(checks.values())
     threads_ok = setup["threads"] == trained["threads"] == args.threads and setup["omp"] == str(args.threads)
     own_folder = setup["digits_home"] == os.path.join(os.path.expanduser(f"~{name}"), "digits-work")
-    row["ok"] = bool(trained["saved"] and threads_ok and own_folder and row["predict_ms"])
+    row["ok"] = bool(trained["saved"] and threads_ok and own_folder and row["predict_ms"] and row["edits_kept"])
     return row
 
 
@@ -267,7 +281,7 @@ def _exists_user(name: str) -> bool:
 
 def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
     print(f"{'learner':<22}{'start s':>8}{'reads':>6}{'p50 ms':>8}{'p95 ms':>8}{'train s':>8}"
-          f"{'RSS MB':>8}{'PSS MB':>8}{'CPU s':>7}{'threads':>8}  isolated  ok")
+          f"{'RSS MB':>8}{'PSS MB':>8}{'CPU s':>7}{'threads':>8}  isolated  edits kept  ok")
     for r in rows:
         if "error" in r:
             print(f"{r['learner']:<22} failed: {r['error']}")
@@ -276,7 +290,7 @@ def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
         print(f"{r['learner']:<22}{r['start_s']:>8.1f}{len(ms):>6}{statistics.median(ms):>8.1f}"
               f"{ms[int(0.95 * (len(ms) - 1))]:>8.1f}{r['train_s']:>8.1f}{meter.rss[r['learner']]:>8.0f}"
               f"{meter.pss[r['learner']]:>8.0f}{meter.cpu_s(r['learner']):>7.1f}{str(r['threads']):>8}"
-              f"  {str(r['isolated']):<8}  {r['ok']}")
+              f"  {str(r['isolated']):<8}  {str(r['edits_kept']):<10}  {r['ok']}")
         if not r["isolated"]:
             print("   not refused:", ", ".join(k for k, v in r["isolation"].items() if not v))
     done = [r for r in rows if "error" not in r]
@@ -287,6 +301,7 @@ def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
     result = {
         "learners": len(rows), "ok": sum(r["ok"] and r["isolated"] for r in rows),
         "isolated": bool(done) and len(done) == len(rows) and all(r["isolated"] for r in done),
+        "edits_kept": bool(done) and len(done) == len(rows) and all(r["edits_kept"] for r in done),
         "mb_per_learner": round(statistics.mean(meter.rss.values()), 1),
         "pss_mb_per_learner": round(statistics.mean(meter.pss.values()), 1),
         "cpu_s_per_learner": round(statistics.mean(meter.cpu_s(n) for n in meter.rss), 1),

@@ -218,6 +218,14 @@ c.JupyterHub.load_roles = [{{"name": "classroom-bench", "services": ["classroom-
         self._remember_children()
         return self.api("POST", f"/users/{name}/tokens", json={"note": "classroom bench"}).json()["token"]
 
+    def stop_server(self, name: str, timeout: float = 120) -> None:
+        self.api("DELETE", f"/users/{name}/server")
+        deadline = time.monotonic() + timeout
+        while self.api("GET", f"/users/{name}").json()["servers"]:
+            if time.monotonic() > deadline:
+                raise BenchError(f"{name}'s server did not stop in {timeout:.0f} s")
+            time.sleep(0.3)
+
     def stop(self):
         self._remember_children()
         if self.proc.poll() is None:

@@ -1,7 +1,7 @@
 """A class on one server, with a real JupyterHub: the repo's classroom config serves 3 learner
 accounts at once (bench/classroom.py --fast), each trains in one kernel while reading digits in
-another, cannot read another's home nor change the course, and the bench leaves no account, home
-or process behind. As root on Linux; skipped elsewhere, a failure under CI."""
+another, cannot read another's home nor change the course, keeps its edited notebook when its
+server restarts, and the bench leaves no account, home or process behind. As root on Linux; skipped elsewhere, a failure under CI."""
 import importlib.util
 import json
 import os
@@ -33,6 +33,7 @@ def test_three_learners_work_at_once_apart_and_leave_nothing_behind():
     result = json.loads(r.stdout.strip().splitlines()[-1])
     assert result["learners"] == 3 and result["ok"] == 3, said
     assert result["isolated"] is True, said
+    assert result["edits_kept"] is True, said  # a learner's edited notebook survives a restart
     assert result["threads"] == 1, said
     assert result["p95_predict_ms"] > 0 and result["train_s"] > 0 and result["mb_per_learner"] > 0, said
     assert result["cleaned"] is True, said
