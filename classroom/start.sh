@@ -14,7 +14,8 @@ classroom/install-proxy.sh
 [ -x .hub/node_modules/.bin/configurable-http-proxy ] || command -v configurable-http-proxy >/dev/null \
   || { echo "error: no configurable-http-proxy: sudo apt-get install npm, then make classroom again" >&2; exit 1; }
 # Learners' servers run the venv's Python: it must be theirs to run (not a Python under /root).
-if ! setpriv --reuid=nobody --regid=nogroup --clear-groups $py -c 'import jupyterhub, torch' 2>/dev/null; then
+# Through env: setpriv itself still holds root's capabilities when it starts the program.
+if ! setpriv --reuid=nobody --regid=nogroup --clear-groups env "$py" -c 'import jupyterhub, torch' 2>/dev/null; then
   echo "error: other users cannot run $py with its packages (is the venv made from a Python in a private" >&2
   echo "       home, or is the course folder closed to them?): make it again from /usr/bin/python3 (make clean venv PYTHON=/usr/bin/python3)" >&2
   exit 1
