@@ -1,6 +1,7 @@
 """A class on one server, measured with a real hub: JupyterHub with the repo's classroom config
-(classroom/jupyterhub_config.py) on 127.0.0.1, N learner accounts made for the run, each logged
-in through the hub's REST API with a server of their own, all at once:
+(classroom/jupyterhub_config.py) on 127.0.0.1, N learner accounts made for the run (in a group
+of their own, with a password), each logged in through the hub's login form (PAM), given a
+server and a token of their own through the hub's REST API, all at once:
 
   - notebook 04's kernel trains a small model (the CLI's fast recipe, 1 epoch),
   - meanwhile notebook 06's kernel reads drawn digits as the pad does, each one timed,
@@ -20,6 +21,7 @@ import secrets
 import signal
 import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -107,6 +109,9 @@ mine = Path(os.environ["DIGITS_HOME"]) / "notebooks"
 """
 
 
+PASSWORD = secrets.token_urlsafe(12)  # the learners' (their accounts live only as long as the run)
+
+
 class Meter(threading.Thread):
     """Every second: each learner's processes (their server and kernels), their summed RSS and
     PSS (shared libraries counted once, shared out) and CPU seconds; keeps the peaks."""
@@ -152,6 +157,8 @@ class Meter(threading.Thread):
 
 def learner_work(hub: Hub, name: str, other_home: str, course: Path, args) -> dict:
     row = {"learner": name, "ok": False}
+    # the config's authenticator (PAM): the right password lets them in, a wrong one does not
+    row["login"] = hub.login(name, PASSWORD) and not hub.login(name, PASSWORD + "x")
     t = time.perf_counter()
     token = hub.start_server(name)
     row["start_s"] = time.perf_counter() - t
@@ -178,7 +185,8 @@ def learner_work(hub: Hub, name: str, other_home: str, course: Path, args) -> di
     row["isolated"] = all(checks.values())
     threads_ok = setup["threads"] == trained["threads"] == args.threads and setup["omp"] == str(args.threads)
     own_folder = setup["digits_home"] == os.path.join(os.path.expanduser(f"~{name}"), "digits-work")
-    row["ok"] = bool(trained["saved"] and threads_ok and own_folder and row["predict_ms"] and row["edits_kept"])
+    row["ok"] = bool(trained["saved"] and threads_ok and own_folder and row["predict_ms"] and row["edits_kept"]
+                     and row["login"])
     return row
 
 
@@ -206,9 +214,12 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     tag = secrets.token_hex(3)
     names = [f"digits-l{i + 1}-{tag}" for i in range(args.learners)]
-    course, hub, rows, made, uids, setup, wall = None, None, [], [], {}, 0.0, 0.0
+    group = f"digits-g-{tag}"  # the config lets in the members of DIGITS_HUB_GROUP: this one
+    course, hub, rows, made, uids, setup, wall, made_group = None, None, [], [], {}, 0.0, 0.0, False
     t0 = time.perf_counter()
     try:
+        subprocess.run(["groupadd", group], check=True, capture_output=True)
+        made_group = True
         blocked = others_can_enter(REPO)
         if blocked and not args.copy_course:
             print(f"learners cannot enter {blocked}: running on a copy of the course", file=sys.stderr)
@@ -217,10 +228,10 @@ def main(argv=None) -> int:
 
         prepare_mnist(course / "data")  # as the teacher: learners then read MNIST in place
         for name in names:
-            uids[name] = add_learner(name).pw_uid
+            uids[name] = add_learner(name, PASSWORD, group).pw_uid
             made.append(name)  # (only accounts this run made are ever removed)
         python, pythonpath = learner_python(course, names[0])
-        hub = Hub(course, python, pythonpath, args.threads, names)
+        hub = Hub(course, python, pythonpath, args.threads, group)
         hub.wait_ready()
         homes = [os.path.expanduser(f"~{n}") for n in names]
         meter = Meter(uids)
@@ -248,16 +259,19 @@ def main(argv=None) -> int:
             hub.stop()
         for name in made:
             remove_learner(name)
+        if made_group:
+            subprocess.run(["groupdel", group], capture_output=True)
         if course and course != REPO:
             shutil.rmtree(course, ignore_errors=True)
         args.phases = {"setup_s": round(setup, 1) if hub else None, "wall_s": round(wall, 1) if hub else None,
                        "teardown_s": round(time.perf_counter() - t, 1)}
-    return report(rows, meter, args, left_behind(uids, hub))  # (reached only when the hub ran)
+    return report(rows, meter, args, left_behind(uids, hub, group))  # (reached only when the hub ran)
 
 
-def left_behind(uids: dict[str, int], hub: Hub) -> list[str]:
-    """Anything of the run still there: accounts, homes, processes of theirs or the hub's."""
+def left_behind(uids: dict[str, int], hub: Hub, group: str) -> list[str]:
+    """Anything of the run still there: accounts, their group, homes, processes of theirs or the hub's."""
     left = [f"account {n}" for n in uids if _exists_user(n)]
+    left += [f"group {group}"] if subprocess.run(["getent", "group", group], capture_output=True).returncode == 0 else []
     left += [f"file {p}" for uid in uids.values() for p in temp_files(uid)]
     left += [f"home /home/{n}" for n in uids if os.path.exists(f"/home/{n}")]
     for p in psutil.process_iter():
@@ -281,7 +295,7 @@ def _exists_user(name: str) -> bool:
 
 def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
     print(f"{'learner':<22}{'start s':>8}{'reads':>6}{'p50 ms':>8}{'p95 ms':>8}{'train s':>8}"
-          f"{'RSS MB':>8}{'PSS MB':>8}{'CPU s':>7}{'threads':>8}  isolated  edits kept  ok")
+          f"{'RSS MB':>8}{'PSS MB':>8}{'CPU s':>7}{'threads':>8}  login  isolated  edits kept  ok")
     for r in rows:
         if "error" in r:
             print(f"{r['learner']:<22} failed: {r['error']}")
@@ -290,7 +304,7 @@ def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
         print(f"{r['learner']:<22}{r['start_s']:>8.1f}{len(ms):>6}{statistics.median(ms):>8.1f}"
               f"{ms[int(0.95 * (len(ms) - 1))]:>8.1f}{r['train_s']:>8.1f}{meter.rss[r['learner']]:>8.0f}"
               f"{meter.pss[r['learner']]:>8.0f}{meter.cpu_s(r['learner']):>7.1f}{str(r['threads']):>8}"
-              f"  {str(r['isolated']):<8}  {str(r['edits_kept']):<10}  {r['ok']}")
+              f"  {str(r['login']):<5}  {str(r['isolated']):<8}  {str(r['edits_kept']):<10}  {r['ok']}")
         if not r["isolated"]:
             print("   not refused:", ", ".join(k for k, v in r["isolation"].items() if not v))
     done = [r for r in rows if "error" not in r]
@@ -301,6 +315,7 @@ def report(rows: list[dict], meter: Meter, args, left: list[str]) -> int:
     result = {
         "learners": len(rows), "ok": sum(r["ok"] and r["isolated"] for r in rows),
         "isolated": bool(done) and len(done) == len(rows) and all(r["isolated"] for r in done),
+        "logged_in": bool(done) and len(done) == len(rows) and all(r["login"] for r in done),
         "edits_kept": bool(done) and len(done) == len(rows) and all(r["edits_kept"] for r in done),
         "mb_per_learner": round(statistics.mean(meter.rss.values()), 1),
         "pss_mb_per_learner": round(statistics.mean(meter.pss.values()), 1),

@@ -90,9 +90,10 @@ def learner_python(course: Path, as_user: str) -> tuple[str, str]:
     raise BenchError(f"learners can run no Python with jupyterhub, torch and digitlib ({'; '.join(tried)})")
 
 
-def add_learner(name: str) -> pwd.struct_passwd:
-    subprocess.run(["useradd", "--create-home", "--shell", "/usr/sbin/nologin", name],
+def add_learner(name: str, password: str, group: str) -> pwd.struct_passwd:
+    subprocess.run(["useradd", "--create-home", "--shell", "/usr/sbin/nologin", "--groups", group, name],
                    check=True, capture_output=True, text=True)
+    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", check=True, capture_output=True, text=True)
     return pwd.getpwnam(name)
 
 
@@ -148,7 +149,7 @@ class Hub:
     """JupyterHub run with the repo's config (plus a bench service allowed to manage users) on
     127.0.0.1, in a temporary state folder; stop() ends it and every process it started."""
 
-    def __init__(self, course: Path, python: str, pythonpath: str, threads: int, learners: list[str]):
+    def __init__(self, course: Path, python: str, pythonpath: str, threads: int, group: str):
         self.state = Path(tempfile.mkdtemp(prefix="digits-hub-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -160,14 +161,13 @@ c.JupyterHub.bind_url = {self.url!r}
 c.JupyterHub.hub_bind_url = "http://127.0.0.1:{free_port()}"
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{free_port()}"
 c.ConfigurableHTTPProxy.command = [{find_proxy()!r}]
-c.PAMAuthenticator.allowed_groups = set()
-c.Authenticator.allowed_users = {set(learners)!r}
 c.JupyterHub.services = [{{"name": "classroom-bench", "api_token": {self.token!r}}}]
 c.JupyterHub.load_roles = [{{"name": "classroom-bench", "services": ["classroom-bench"],
                             "scopes": ["admin:users", "admin:servers", "tokens"]}}]
 """)
         env = {**os.environ, "DIGITS_COURSE": str(course), "DIGITS_HUB_STATE": str(self.state),
-               "DIGITS_HUB_PYTHON": python, "DIGITS_HUB_PYTHONPATH": pythonpath, "DIGITS_HUB_THREADS": str(threads)}
+               "DIGITS_HUB_PYTHON": python, "DIGITS_HUB_PYTHONPATH": pythonpath, "DIGITS_HUB_THREADS": str(threads),
+               "DIGITS_HUB_GROUP": group}
         self.log = open(self.state / "hub.log", "w")
         # its own session: the proxy is in it, and a Ctrl-C on the bench's terminal reaches only the bench
         self.proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(bench_config)], cwd=self.state,
@@ -208,7 +208,7 @@ c.JupyterHub.load_roles = [{{"name": "classroom-bench", "services": ["classroom-
     def start_server(self, name: str, timeout: float = 300) -> str:
         """Create the hub user, start their server and wait for it; returns a token of theirs."""
         if self.session.get(f"{self.url}/hub/api/users/{name}", timeout=60).status_code == 404:
-            self.api("POST", f"/users/{name}")  # (allowed_users are already made when the hub starts)
+            self.api("POST", f"/users/{name}")  # (logging in made it already)
         self.api("POST", f"/users/{name}/server")
         deadline = time.monotonic() + timeout
         while not self.api("GET", f"/users/{name}").json()["servers"].get("", {}).get("ready"):
@@ -217,6 +217,14 @@ c.JupyterHub.load_roles = [{{"name": "classroom-bench", "services": ["classroom-
             time.sleep(0.5)
         self._remember_children()
         return self.api("POST", f"/users/{name}/tokens", json={"note": "classroom bench"}).json()["token"]
+
+    def login(self, name: str, password: str) -> bool:
+        """Log in through the hub's login form, as a browser does (PAM checks the password)."""
+        browser = requests.Session()
+        browser.get(f"{self.url}/hub/login", timeout=60)
+        r = browser.post(f"{self.url}/hub/login", allow_redirects=False, timeout=60,
+                         data={"username": name, "password": password, "_xsrf": browser.cookies.get("_xsrf", "")})
+        return r.status_code == 302 and "jupyterhub-hub-login" in browser.cookies
 
     def stop_server(self, name: str, timeout: float = 120) -> None:
         self.api("DELETE", f"/users/{name}/server")

@@ -33,6 +33,7 @@ def test_three_learners_work_at_once_apart_and_leave_nothing_behind():
     result = json.loads(r.stdout.strip().splitlines()[-1])
     assert result["learners"] == 3 and result["ok"] == 3, said
     assert result["isolated"] is True, said
+    assert result["logged_in"] is True, said  # PAM, group membership: the config's own login
     assert result["edits_kept"] is True, said  # a learner's edited notebook survives a restart
     assert result["threads"] == 1, said
     assert result["p95_predict_ms"] > 0 and result["train_s"] > 0 and result["mb_per_learner"] > 0, said
