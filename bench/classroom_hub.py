@@ -76,9 +76,9 @@ def learner_python(course: Path, as_user: str) -> tuple[str, str]:
         for extra in ("", packages):
             env = {"PATH": "/usr/bin:/bin", "HOME": "/", "PYTHONPATH": os.pathsep.join(filter(None, [str(course), extra]))}
             try:
-                # (find_spec: quicker than importing digitlib, and so torch)
-                r = subprocess.run([python, "-c", "import jupyterhub.singleuser, importlib.util as u; "
-                                    "print(u.find_spec('digitlib').origin, u.find_spec('torch').origin)"],
+                # (found, not imported: importing torch and Jupyter as another user takes seconds)
+                r = subprocess.run([python, "-c", "import importlib.util as u; print(*(u.find_spec(m).origin "
+                                    "for m in ('digitlib', 'torch', 'jupyterhub', 'jupyter_server', 'ipykernel')))"],
                                    env=env, user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd="/",
                                    capture_output=True, text=True, timeout=300)
             except OSError as e:
