@@ -9,7 +9,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv wheelhouse train test test-fast lab gui bench system-deps clean
+.PHONY: venv wheelhouse train test test-fast lab gui bench system-deps classroom classroom-deps clean
 
 venv: $(STAMP)
 
@@ -37,7 +37,7 @@ train: venv
 	$(PY) -m digitlib train
 
 # Everything: library, CLI, GUI on a virtual display, notebook pad in Chromium, all notebooks and their solutions.
-test: venv system-deps
+test: venv system-deps classroom-deps
 	DIGITS_FAST=1 $(PY) -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider
 
 # The library and CLI only: no display, no browser, no notebooks.
@@ -46,6 +46,14 @@ test-fast: venv
 
 system-deps:
 	@scripts/system-deps.sh
+
+# A class on this server: JupyterHub, one account per learner (sudo make classroom; docs/classroom.md).
+classroom: venv
+	@classroom/start.sh
+
+# JupyterHub's proxy (npm) into .hub/, for make classroom and the classroom test
+classroom-deps:
+	@classroom/install-proxy.sh
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
@@ -58,4 +66,4 @@ bench: venv
 	$(PY) bench/drawn_digits.py
 
 clean:
-	rm -rf $(VENV) data/MNIST/raw/*-ubyte checkpoints/*.last.pth artifacts
+	rm -rf $(VENV) data/MNIST/raw/*-ubyte checkpoints/*.last.pth artifacts .hub/node_modules
