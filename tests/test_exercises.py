@@ -85,15 +85,16 @@ def test_the_confidence_count_is_right_on_the_digits_the_notebook_counted(capsys
     from digitlib.train import probabilities
 
     model, _ = load_model(shipped_checkpoint)
+    model.shift_votes = False  # read once: 452 test digits below 99% (with votes, below: 415), 7x quicker
     data = load_mnist(False).subset(2000)  # notebook 05's digits in fast mode
     count = int((probabilities(model, data.images).amax(1) < 0.99).sum())
-    assert count != 415  # a fast-mode count is not the whole test set's
+    assert count != 452  # a fast-mode count is not the whole test set's
     assert check("05.3", count, model=model, data=data)           # the notebook passes its digits
     assert check("05.3", count, model=model)                       # or the learner does not: still right
     assert "2,000" in capsys.readouterr().out
     assert not check("05.3", count + 1, model=model, data=data)
-    assert not check("05.3", 415, model=model, data=data)          # the whole set's count, on 2,000
-    assert check("05.3", 415, model=model, data=load_mnist(False))
+    assert not check("05.3", 452, model=model, data=data)          # the whole set's count, on 2,000
+    assert check("05.3", 452, model=model, data=load_mnist(False))
     assert not check("05.3", count - 1, model=model)
     assert "data=data" in capsys.readouterr().out
 
