@@ -65,7 +65,7 @@ def start_training_beside(home: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", loop], env=env, cwd=ROOT)
 
 
-def measure(mode: str, beside: bool, only: list[str] | None, timeout: int) -> dict:
+def measure(mode: str, beside: bool, only: list[str] | None, timeout: int, save) -> dict:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     if only:
         notebooks = [p for p in notebooks if any(p.name.startswith(o) for o in only)]
@@ -78,6 +78,7 @@ def measure(mode: str, beside: bool, only: list[str] | None, timeout: int) -> di
             for path in notebooks:
                 row = run_notebook(path, env, timeout)
                 result["notebooks"][path.stem] = row
+                save(result)  # after each notebook: a run stopped halfway keeps what it measured
                 print(f"{path.stem:<32} {row['seconds']:>7.1f} s  {row['error'] or ''}", flush=True)
         finally:
             if trainer is not None:
@@ -125,14 +126,15 @@ def main():
         return
     if not args.mode:
         ap.error("--mode fast or --mode full (or --report)")
-    result = measure(args.mode, args.beside, args.only.split(",") if args.only else None, args.timeout)
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{args.mode}-{'beside' if args.beside else 'quiet'}.json"
-    if args.only and path.exists():  # a partial run updates the notebooks it ran
-        old = json.loads(path.read_text())
-        old["notebooks"].update(result["notebooks"])
-        result = {**old, "notebooks": old["notebooks"]}
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    before = json.loads(path.read_text())["notebooks"] if args.only and path.exists() else {}
+
+    def save(result):  # a partial run (--only) updates the notebooks it ran
+        path.write_text(json.dumps({**result, "notebooks": {**before, **result["notebooks"]}},
+                                   indent=1, ensure_ascii=False))
+
+    measure(args.mode, args.beside, args.only.split(",") if args.only else None, args.timeout, save)
     print(f"wrote {path}")
 
 
