@@ -101,14 +101,12 @@ def report() -> str:
             cells.append("–" if row is None else f"{row['seconds']:.0f} s" + (" (failed)" if row["error"] else ""))
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     lines += ["", "Runs: " + "; ".join(f"{k}: {runs[k]['started']}, {runs[k]['machine']}" for k in order), ""]
-    for n in names:  # what each notebook said, the quiet fast run beside the quiet full run
-        fast, full = (runs.get(k, {}).get("notebooks", {}).get(n, {}).get("said", []) for k in ("fast-quiet", "full-quiet"))
-        lines += [f"### {n}", "", "| cell | fast mode | full mode |", "|---:|---|---|"]
-        cells = sorted({c for c, _ in fast + full})
-        for c in cells:
-            f = "<br>".join(s for i, s in fast if i == c) or "–"
-            g = "<br>".join(s for i, s in full if i == c) or "–"
-            lines.append(f"| {c} | {f.replace('|', '/')} | {g.replace('|', '/')} |")
+    for n in names:  # what each notebook said, run beside run: a verdict should not change with the machine
+        said = {k: runs[k]["notebooks"].get(n, {}).get("said", []) for k in order}
+        lines += [f"### {n}", "", "| cell | " + " | ".join(order) + " |", "|---:|" + "---|" * len(order)]
+        for c in sorted({c for k in order for c, _ in said[k]}):
+            row = ["<br>".join(s for i, s in said[k] if i == c).replace("|", "/") or "–" for k in order]
+            lines.append(f"| {c} | " + " | ".join(row) + " |")
         lines.append("")
     return "\n".join(lines)
 
