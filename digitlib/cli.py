@@ -186,7 +186,8 @@ def _finetune(args) -> int:
     own = merge([load_folder(f, steps=steps) for f in args.folders])  # several writers' folders train as one
     for why in own.unreadable:
         print(f"note: {why}; left out", file=sys.stderr)
-    cfg = FinetuneConfig(**{k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None})
+    cfg = FinetuneConfig().fast() if args.fast else FinetuneConfig()
+    cfg = replace(cfg, **{k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None})
     result = finetune(own, base, cfg, out=out)
     b, a = result.before, result.after
     own_line = f"held-out pictures {b['own']:.2%} -> {a['own']:.2%} ({result.n_holdout}), " if "own" in b else ""
@@ -336,6 +337,7 @@ def _add_finetune(sub) -> None:
     f.add_argument("--out", type=Path, help=f"where to write the result (default {FINETUNED_CHECKPOINT})")
     f.add_argument("--epochs", type=POSITIVE)
     f.add_argument("--seed", type=_number(int, 0, "a whole number of at least 0"))
+    f.add_argument("--fast", action="store_true", help="1 short epoch, MNIST test on 2000: a quick try")
     f.set_defaults(run=_finetune)
 
 

@@ -1,5 +1,5 @@
 """The notebook pad in a real browser: JupyterLab on localhost, Chromium driven by Selenium
-draws a digit on the pad of the drawing notebook and reads the prediction it shows."""
+draws a digit on the pad of the drawing notebook (its cells up to the pad) and reads the prediction it shows."""
 import os
 import shutil
 import socket
@@ -22,14 +22,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def lab(tmp_path):
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    """One JupyterLab for the module; each test works in its own folder under its root."""
     if not (CHROMIUM and DRIVER):
         missing_system_tool("Chromium and chromedriver are not installed (sudo apt-get install chromium chromium-driver)")
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(ROOT / "notebooks" / "06_draw_and_predict.ipynb", work)
-    _write_collect_notebook(work / "collect.ipynb")
+    tmp_path = tmp_path_factory.mktemp("lab")
+    root = tmp_path / "root"
+    root.mkdir()
     # no "get notified about Jupyter news?" toast over the notebook (and no network attempt)
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -39,7 +39,7 @@ def lab(tmp_path):
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={work}",
+         "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
          "--LabApp.news_url=None", "--allow-root", "--LabApp.extension_manager=readonly",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"), env=env)
@@ -55,9 +55,33 @@ def lab(tmp_path):
     else:
         proc.terminate()
         pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-2000:])
-    yield url, work
+    if proc.poll() is not None:
+        pytest.fail("JupyterLab exited:\n" + (tmp_path / "lab.log").read_text()[-2000:])
+    yield url, root
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture
+def lab(lab_server, request):
+    """(url of this test's folder, the folder): notebook 06 up to its pad, and a collect-mode notebook."""
+    url, root = lab_server
+    work = root / request.node.name
+    work.mkdir()
+    _write_pad_cells_of_notebook_06(work / "06_pad.ipynb")
+    _write_collect_notebook(work / "collect.ipynb")
+    return f"{url}/lab/tree/{work.name}", work
+
+
+def _write_pad_cells_of_notebook_06(path):
+    """The drawing notebook's own cells, from the top to the one that shows the pad: the cells
+    after it (run by nbval) would keep the kernel busy while the test draws."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "06_draw_and_predict.ipynb", as_version=4)
+    upto = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "DrawingPad(" in c.source)
+    nb.cells = nb.cells[:upto + 1]
+    nbformat.write(nb, path)
 
 
 def _write_collect_notebook(path):
@@ -142,7 +166,7 @@ def test_draw_on_the_notebook_pad(lab, browser, last_screenshot):
     from selenium.webdriver.common.by import By
 
     url, _ = lab
-    wait, canvas = _open_and_run_all(browser, f"{url}/lab/tree/06_draw_and_predict.ipynb")
+    wait, canvas = _open_and_run_all(browser, f"{url}/06_pad.ipynb")
     wait.until(lambda d: "Draw a digit" in d.page_source)
     _draw_seven(browser, canvas)
     # predictions arrive live while drawing and each replaces the last: wait for the pen-up one
@@ -160,7 +184,7 @@ def test_collect_mode_on_the_notebook_pad_saves_labelled_drawings(lab, browser, 
     from selenium.webdriver.support import expected_conditions as EC
 
     url, work = lab
-    wait, canvas = _open_and_run_all(browser, f"{url}/lab/tree/collect.ipynb")
+    wait, canvas = _open_and_run_all(browser, f"{url}/collect.ipynb")
 
     def ask():  # read by script: the widget's HTML is replaced on every change (no stale element)
         return browser.execute_script("const e = document.querySelector('.digits-ask'); return e && e.dataset.digit;")
@@ -197,7 +221,7 @@ def test_touch_draws_on_the_pad_and_a_second_finger_does_not(lab, browser, last_
     from selenium.webdriver.common.by import By
 
     url, work = lab
-    wait, canvas = _open_and_run_all(browser, f"{url}/lab/tree/collect.ipynb")
+    wait, canvas = _open_and_run_all(browser, f"{url}/collect.ipynb")
     wait.until(lambda d: d.execute_script("return !!document.querySelector('.digits-ask')"))
     browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
     box = browser.execute_script(

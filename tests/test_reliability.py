@@ -203,7 +203,7 @@ def test_no_readme_command_modifies_a_tracked_file(tmp_path):
                 ["-m", "digitlib", "train", "--fast", "--epochs", "1"],
                 ["-m", "digitlib", "evaluate", "--subset", "500"],
                 ["-m", "digitlib", "predict", "docs/gui.png"],
-                ["-m", "digitlib", "finetune", "samples/writers/eve", "--epochs", "1"],
+                ["-m", "digitlib", "finetune", "samples/writers/eve", "--fast"],
                 ["bench/drawn_digits.py", "--n", "20"]):
         r = subprocess.run([sys.executable, *cmd], cwd=copy, env=env, capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, (cmd, r.stderr[-2000:])

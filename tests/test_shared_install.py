@@ -108,7 +108,7 @@ def test_the_readme_commands_write_only_into_the_learners_home(classroom):
         said = learner(*args)
         assert f"using your trained model: {mine / 'checkpoints' / 'mnist_cnn_best.pth'}" in said, said
     assert f"{PICTURE}: " in said  # a digit read (which one, a 1-epoch model may get wrong)
-    said = learner("finetune", "samples/writers/eve", "--epochs", "1")
+    said = learner("finetune", "samples/writers/eve", "--fast")
     assert f"saved {mine / 'checkpoints' / 'mnist_cnn_finetuned.pth'}" in said
 
     assert _snapshot(course) == before  # nothing written, created or touched in the course folder

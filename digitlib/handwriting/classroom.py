@@ -226,7 +226,7 @@ def class_config(fast: bool = False, **given):
     """The fine-tune settings of every fold and of the class model; fast: seconds, for a try or a test."""
     from digitlib.handwriting.finetune import FinetuneConfig
 
-    cfg = FinetuneConfig(epochs=1, per_epoch=200, mnist_test_subset=500) if fast else FinetuneConfig()
+    cfg = replace(FinetuneConfig().fast(), mnist_test_subset=500) if fast else FinetuneConfig()
     return replace(cfg, **{k: v for k, v in given.items() if v is not None})
 
 
