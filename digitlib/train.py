@@ -23,7 +23,7 @@ from digitlib.augment import random_affine, random_elastic, random_pen
 from digitlib.checkpoint import load_checkpoint, save_checkpoint
 from digitlib.config import TrainConfig
 from digitlib.data import NOT_A_DIGIT, MNISTTensors, load_mnist, normalize
-from digitlib.device import pick_device
+from digitlib.device import SharedCores, pick_device
 from digitlib.errors import DigitsError
 from digitlib.models import build_model, infer
 from digitlib.outputs import check_output_path, exclusive  # noqa: F401 (callers import them from here)
@@ -188,9 +188,10 @@ def fit(config: TrainConfig | None = None, train: MNISTTensors | None = None,
     device = pick_device(cfg.device)
     out = check_output_path(cfg.out)
     # cfg.seed decides the weights and dropout here; the caller's own random state is left as it was
-    with exclusive(out, "training"), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    with exclusive(out, "training"), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), \
+            SharedCores() as cores:
         torch.manual_seed(cfg.seed)
-        return _fit(cfg, device, out, train, test, resume, progress, verbose, model)
+        return _fit(cfg, device, out, train, test, resume, progress, verbose, model, cores)
 
 
 @dataclass
@@ -208,12 +209,17 @@ class _Run:
     say: object
 
 
-def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None) -> FitResult:
+def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None, cores=None) -> FitResult:
     run = _start(cfg, device, out, train, test, verbose, model)
     first = _resume(run) + 1 if resume else 1
-    began = time.perf_counter()
+    began, threads = time.perf_counter(), torch.get_num_threads()
     for epoch in tqdm(range(first, cfg.epochs + 1), desc="epochs", disable=not progress,
                       initial=first - 1, total=cfg.epochs):
+        if cores is not None and device.type == "cpu" and cores.adjust() != threads:
+            threads = torch.get_num_threads()
+            others = f"{cores.running} other training{'s' if cores.running > 1 else ''}"
+            run.say(f"{others if cores.running else 'no other training'} on this machine now: "
+                    f"this one uses {threads} of {cores.most} threads")
         row = _train_and_measure(run, epoch, progress)
         improved = _keep(run, row)
         save_last(cfg, run.model, run.optimizer, run.scheduler, run.gen, run.result, epoch)

@@ -1,5 +1,8 @@
 """Reading digits with one intra-op thread (digitlib.device.inference_threads): scoped to the block
-and to the command, window or pad that asks for it; a training in the same process keeps every core."""
+and to the command, window or pad that asks for it; a training in the same process keeps every core.
+Trainings running at once share the cores (digitlib.device.SharedCores)."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -52,3 +55,64 @@ def test_only_a_training_program_lowers_its_priority_and_tunes_malloc(tmp_path, 
             "print('raised by', os.nice(0) - n)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and r.stdout.strip().endswith("raised by 10"), r.stderr[-500:]
+
+
+def test_trainings_at_once_share_the_cores_and_hand_them_back(tmp_path, monkeypatch):
+    """k trainings take cores // k threads each; a mark left by a process that has ended counts for
+    nothing and is removed; leaving gives back the threads the process had."""
+    import subprocess
+    import sys
+
+    import digitlib.device as device
+    from digitlib.device import SharedCores
+
+    monkeypatch.setattr(device, "_cores", lambda: 4)
+    before = torch.get_num_threads()
+    others = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) for _ in range(3)]
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    try:
+        torch.set_num_threads(4)
+        with SharedCores(tmp_path) as cores:
+            assert (tmp_path / str(os.getpid())).exists()
+            assert cores.adjust() == 4 and torch.get_num_threads() == 4   # alone: as it was
+            (tmp_path / ended.stdout.strip()).touch()                      # a training killed long ago
+            (tmp_path / str(others[0].pid)).touch()
+            assert cores.adjust() == 2 and torch.get_num_threads() == 2   # two trainings: half each
+            assert not (tmp_path / ended.stdout.strip()).exists()
+            for p in others[1:]:
+                (tmp_path / str(p.pid)).touch()
+            assert cores.adjust() == 1 and cores.running == 3
+            for p in others:
+                p.kill()
+                p.wait()
+            assert cores.adjust() == 4                                     # they ended: every core again
+        assert torch.get_num_threads() == 4 and not (tmp_path / str(os.getpid())).exists()
+    finally:
+        for p in others:
+            p.kill()
+        torch.set_num_threads(before)
+
+
+def test_fit_says_when_it_shares_the_cores(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    import digitlib.device as device
+    from digitlib.config import TrainConfig
+    from digitlib.train import fit
+
+    monkeypatch.setattr(device, "TRAININGS", tmp_path / "trainings")
+    monkeypatch.setattr(device, "_cores", lambda: 2)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        (tmp_path / "trainings").mkdir()
+        (tmp_path / "trainings" / str(other.pid)).touch()
+        cfg = TrainConfig().fast().but(epochs=1, train_subset=500, test_subset=200, out=str(tmp_path / "m.pth"))
+        fit(cfg, progress=False)
+        assert "1 other training on this machine now: this one uses 1 of 2 threads" in capsys.readouterr().out
+        assert torch.get_num_threads() == 2
+    finally:
+        other.kill()
+        torch.set_num_threads(before)
