@@ -95,7 +95,7 @@ def test_a_fat_stroke_keeps_its_core():
     assert len(left) and len(right), ring
     # each crossing is one solid run, and the hole between them stays dark
     assert np.all(ring[left.min():left.max() + 1] > 0.5) and np.all(ring[right.min():right.max() + 1] > 0.5), ring
-    assert ring[left.max() + 1:right.min()].max() < 0.2, ring
+    assert ring[left.max() + 2:right.min() - 1].max() < 0.2, ring  # past the anti-aliased edges
 
 
 def test_photographed_on_grey_paper_beats_bounding_box_only(predictor, mnist_test, rng):
@@ -117,11 +117,13 @@ def test_photographed_on_grey_paper_beats_bounding_box_only(predictor, mnist_tes
     assert ours >= 0.97 and ours > base + 0.2
 
 
-def test_a_model_trained_with_other_pens_reads_strokes_as_they_come():
-    from digitlib.pictures.preprocess import FULL, steps_for
+def test_every_model_reads_strokes_as_they_come():
+    """Evening out the stroke width put the reference recipe's model below the plain pipeline on
+    other writers' digits (preprocess.READ): no model reads with it, whatever pens it saw."""
+    from digitlib.pictures.preprocess import READ, steps_for
 
-    assert steps_for({"config": {"pen": 1.0}}).stroke is False
-    assert steps_for({"config": {"pen": 0.0}}) == FULL and steps_for({}) == FULL  # older checkpoints
+    for meta in ({"config": {"pen": 1.0}}, {"config": {"pen": 0.0}}, {}):  # {}: an older checkpoint
+        assert steps_for(meta) == READ and READ.stroke is False and READ.polarity and READ.paper
 
 
 def test_plain_is_the_textbook_recipe():

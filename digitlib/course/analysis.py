@@ -8,11 +8,11 @@ import torch
 
 from digitlib.augment import AffineParams, apply_affine
 from digitlib.data import MNISTTensors
-from digitlib.pictures.preprocess import FULL, Steps, to_tensors
+from digitlib.pictures.preprocess import READ, Steps, to_tensors
 from digitlib.train import probabilities
 
 
-def pipeline_accuracy(model, pictures, labels, steps: Steps = FULL) -> float:
+def pipeline_accuracy(model, pictures, labels, steps: Steps = READ) -> float:
     """Share of pictures the model reads right after preprocessing them with these steps."""
     guess = probabilities(model, to_tensors(pictures, steps)).argmax(1)
     return float((guess == torch.as_tensor(labels)).float().mean())

@@ -20,7 +20,7 @@ from digitlib.config import FINETUNED_CHECKPOINT, SHIPPED_CHECKPOINT, TrainConfi
 from digitlib.data import MNISTTensors, load_mnist
 from digitlib.errors import DigitsError
 from digitlib.handwriting.folder import DigitFolder, load_folder
-from digitlib.pictures.preprocess import FULL, Steps
+from digitlib.pictures.preprocess import READ, Steps
 from digitlib.train import check_output_path, evaluate, exclusive, make_optimizer, train_one_epoch
 
 @dataclass
@@ -151,7 +151,7 @@ def _save(result: FinetuneResult, out: Path, meta: dict, cfg: FinetuneConfig, ch
     result.out = out
 
 
-def load_class(root: str | Path, steps: Steps = FULL) -> dict[str, DigitFolder]:
+def load_class(root: str | Path, steps: Steps = READ) -> dict[str, DigitFolder]:
     """A class folder, root/<writer>/<digit>/<picture>: every learner's folder, by writer, each
     picture made ready with these preprocessing steps (those of the model to tune)."""
     root = Path(root)

@@ -17,7 +17,7 @@ import torch
 from digitlib.data import MNISTTensors
 from digitlib.errors import DigitsError
 from digitlib.pictures.files import is_picture_file
-from digitlib.pictures.preprocess import FULL, Steps
+from digitlib.pictures.preprocess import READ, Steps
 from digitlib.pictures.reading import read_pictures
 from digitlib.train import probabilities
 
@@ -59,7 +59,7 @@ def list_pictures(root: str | Path) -> list[tuple[Path, int]]:
     return items
 
 
-def load_folder(root: str | Path, progress: bool = False, steps: Steps = FULL) -> DigitFolder:
+def load_folder(root: str | Path, progress: bool = False, steps: Steps = READ) -> DigitFolder:
     """Read and preprocess every picture of an ImageFolder-style folder of digits, many at a time
     (digitlib.pictures.reading; progress: a bar on stderr)."""
     images, labels, paths, skipped = [], [], [], []

@@ -18,7 +18,7 @@ import torch
 from digitlib.data import normalize
 from digitlib.errors import DigitsError
 from digitlib.pictures.files import open_picture
-from digitlib.pictures.preprocess import FULL, Preprocessed, Steps, preprocess
+from digitlib.pictures.preprocess import READ, Preprocessed, Steps, preprocess
 
 BATCH = 256             # pictures per batch: one progress step, one model forward
 PROGRESS_DELAY_S = 2.0  # a bar only for reads that take longer than this: a few pictures print none
@@ -33,7 +33,7 @@ class Read:
 
 
 class _Pictures(torch.utils.data.Dataset):
-    def __init__(self, names: Sequence[str], steps: Steps = FULL):
+    def __init__(self, names: Sequence[str], steps: Steps = READ):
         self.names, self.steps = list(names), steps
 
     def __len__(self):
@@ -61,7 +61,7 @@ def _read(name: str, image28, blank: bool, inverted: bool, error: str | None, no
 
 
 def read_pictures(names: Sequence, batch_size: int | None = None, workers: int = 0,
-                  progress: bool = True, desc: str = "reading pictures", steps: Steps = FULL) -> Iterator[list[Read]]:
+                  progress: bool = True, desc: str = "reading pictures", steps: Steps = READ) -> Iterator[list[Read]]:
     """Yield the pictures' Reads batch by batch (BATCH by default), in the order of names; workers:
     processes reading them (0: this one).
 
