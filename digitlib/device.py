@@ -127,7 +127,10 @@ class SharedCores:
             if _alive(int(p.name)):
                 n += 1
             else:
-                p.unlink(missing_ok=True)
+                try:
+                    p.unlink(missing_ok=True)
+                except OSError:  # another user's mark in the sticky folder: only they may remove it
+                    pass
         return n
 
     def adjust(self) -> int:
