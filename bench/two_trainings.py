@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# One training, with sharing on or off; prints each epoch's seconds. NO_SHARING makes adjust()
+# One training, with sharing "on" or "off"; prints each epoch's seconds. "off" makes adjust()
 # leave the threads as they are (and the process uncounted), as fit was before.
 RUN = """
 import sys, time
