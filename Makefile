@@ -37,8 +37,10 @@ train: venv
 	$(PY) -m digitlib train
 
 # Everything: library, CLI, GUI on a virtual display, notebook pad in Chromium, all notebooks and their solutions.
+# Two workers (pytest-xdist), each with half the cores: the course's notebooks and solutions run
+# in order in one of them, each test file whole in one (tests/conftest.py); about 10 min on 2 cores.
 test: venv system-deps classroom-deps
-	DIGITS_FAST=1 $(PY) -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider
+	DIGITS_FAST=1 $(PY) -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -n 2 --durations=25
 
 # The library and CLI only: no display, no browser, no notebooks.
 test-fast: venv

@@ -1,7 +1,8 @@
+import importlib.util
 import os
+import select
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,32 @@ from digitlib.data import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
+
+
+# `make test` runs two workers (pytest -n 2). Each takes its share of the cores, it and what it
+# starts (notebook kernels, commands): two workers each running every core's threads wait on
+# threads the other holds, and a count that changed between two runs would change their floats
+# (a resumed training must equal an uninterrupted one).
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _share = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    os.environ.update(OMP_NUM_THREADS=_share, MKL_NUM_THREADS=_share)
+    import torch
+    torch.set_num_threads(int(_share))
+
+
+if importlib.util.find_spec("xdist"):
+    def pytest_xdist_make_scheduler(config, log):
+        """`make test`'s two workers: the notebooks and solutions run in order in one of them (05-07
+        read the model 04 trains), each test file whole in one (its fixtures made once). xdist's
+        own loadgroup cannot say this with pytest 9.2, whose node ids it no longer edits."""
+        from xdist.scheduler import LoadScopeScheduling
+
+        class CourseInOrder(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                path = nodeid.split("::", 1)[0]
+                return "the course" if path.endswith(".ipynb") else path
+
+        return CourseInOrder(config, log)
 
 
 def default_ctrl_c():
@@ -61,6 +88,17 @@ def predictor(shipped_checkpoint):
 
 
 @pytest.fixture
+def several_threads():
+    """At least two intra-op threads for this test, as on a learner's laptop: a test that checks
+    threads are handed back cannot see it with one (what each `make test` worker has)."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(2, before))
+    yield torch.get_num_threads()
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)
 
@@ -73,16 +111,24 @@ def xdisplay():
         return
     if not shutil.which("Xvfb"):
         missing_system_tool("Xvfb is not installed (sudo apt-get install xvfb)")
-    display = ":87"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+    # -displayfd: Xvfb picks a free display and writes its number once it accepts clients, so
+    # two test workers (pytest -n 2) or a stale Xvfb never collide on a fixed number.
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24",
+                             "-nolisten", "tcp"], pass_fds=(write_end,),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
-        if proc.poll() is not None or Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
-            break
-        time.sleep(0.1)
-    if proc.poll() is not None or not Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+    os.close(write_end)
+    number = b""
+    # read to the end: Xvfb writes the number, then a newline, then closes its end; closing ours
+    # between the two writes would kill it with SIGPIPE
+    while select.select([read_end], [], [], 30)[0] and (chunk := os.read(read_end, 16)):
+        number += chunk
+    os.close(read_end)
+    number = number.decode().strip()
+    if not number.isdigit():
         proc.kill()
-        pytest.fail(f"Xvfb did not start on {display}: {proc.communicate()[1][-500:]}")
+        pytest.fail(f"Xvfb did not start: {proc.communicate()[1][-500:]}")
+    display = f":{number}"
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
     yield display
@@ -92,3 +138,4 @@ def xdisplay():
         os.environ.pop("DISPLAY", None)
     else:
         os.environ["DISPLAY"] = old
+

@@ -192,7 +192,7 @@ def _screenshot(app, path):
     ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=os.environ["DISPLAY"]).save(path)
 
 
-def test_reads_with_one_thread_and_gives_it_back(app_factory, shipped_checkpoint, mnist_test, monkeypatch):
+def test_reads_with_one_thread_and_gives_it_back(several_threads, app_factory, shipped_checkpoint, mnist_test, monkeypatch):
     """One intra-op thread keeps a drawing quick beside a training (digitlib.device.inference_threads)."""
     import torch
 

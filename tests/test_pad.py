@@ -95,7 +95,7 @@ def test_shows_the_bars_the_28x28_and_the_inside_like_the_window(predictor):
     assert pad.inside.layout.display == "none"
 
 
-def test_reads_with_one_thread_and_gives_it_back(predictor, monkeypatch):
+def test_reads_with_one_thread_and_gives_it_back(several_threads, predictor, monkeypatch):
     """One intra-op thread keeps a drawing quick beside a training (digitlib.device.inference_threads)."""
     import torch
 

@@ -13,7 +13,7 @@ from digitlib.cli import main
 from digitlib.device import inference_threads
 
 
-def test_inference_threads_is_scoped():
+def test_inference_threads_is_scoped(several_threads):
     before = torch.get_num_threads()
     with inference_threads(1):
         assert torch.get_num_threads() == 1
@@ -23,7 +23,7 @@ def test_inference_threads_is_scoped():
     assert torch.get_num_threads() == before
 
 
-def test_cli_reads_with_one_thread_and_gives_it_back(tmp_path, shipped_checkpoint, mnist_test, monkeypatch, capsys):
+def test_cli_reads_with_one_thread_and_gives_it_back(several_threads, tmp_path, shipped_checkpoint, mnist_test, monkeypatch, capsys):
     import digitlib.predict
     import digitlib.train
 
