@@ -141,6 +141,15 @@ class SharedCores:
         torch.set_num_threads(threads)
         return threads
 
+    def share(self, say=print) -> int:
+        """adjust(), and say so when this training's threads change (before each epoch)."""
+        before, threads = torch.get_num_threads(), self.adjust()
+        if threads != before:
+            others = f"{self.running} other training{'s' if self.running > 1 else ''}"
+            say(f"{others if self.running else 'no other training'} on this machine now: "
+                f"this one uses {threads} of {self.most} threads")
+        return threads
+
     def __exit__(self, *exc) -> None:
         torch.set_num_threads(self.most)
         if self.mark is not None:

@@ -212,14 +212,11 @@ class _Run:
 def _fit(cfg, device, out, train, test, resume, progress, verbose, model=None, cores=None) -> FitResult:
     run = _start(cfg, device, out, train, test, verbose, model)
     first = _resume(run) + 1 if resume else 1
-    began, threads = time.perf_counter(), torch.get_num_threads()
+    began = time.perf_counter()
     for epoch in tqdm(range(first, cfg.epochs + 1), desc="epochs", disable=not progress,
                       initial=first - 1, total=cfg.epochs):
-        if cores is not None and device.type == "cpu" and cores.adjust() != threads:
-            threads = torch.get_num_threads()
-            others = f"{cores.running} other training{'s' if cores.running > 1 else ''}"
-            run.say(f"{others if cores.running else 'no other training'} on this machine now: "
-                    f"this one uses {threads} of {cores.most} threads")
+        if cores is not None and device.type == "cpu":
+            cores.share(run.say)
         row = _train_and_measure(run, epoch, progress)
         improved = _keep(run, row)
         save_last(cfg, run.model, run.optimizer, run.scheduler, run.gen, run.result, epoch)

@@ -18,6 +18,7 @@ from digitlib.checkpoint import load_model, save_checkpoint
 # FINETUNED_CHECKPOINT is decided with the other places a learner writes (config.WORK_DIR); imported from here too
 from digitlib.config import FINETUNED_CHECKPOINT, SHIPPED_CHECKPOINT, TrainConfig  # noqa: F401
 from digitlib.data import MNISTTensors, load_mnist
+from digitlib.device import SharedCores
 from digitlib.errors import DigitsError
 from digitlib.handwriting.folder import DigitFolder, load_folder
 from digitlib.pictures.preprocess import READ, Steps
@@ -134,13 +135,15 @@ def _train(model, own: MNISTTensors, cfg: FinetuneConfig, progress: bool, verbos
     optimizer, _ = make_optimizer(model.parameters(), recipe)
     repeats = -(-cfg.per_epoch // len(own))  # ceil: small folders are seen several times an epoch
     own = MNISTTensors(own.images.repeat(repeats, 1, 1, 1), own.labels.repeat(repeats))
-    for epoch in range(1, cfg.epochs + 1):
-        pick = torch.randint(len(mnist), (len(own) * cfg.mnist_per_own,), generator=gen)
-        mixed = MNISTTensors.concat([own, mnist.take(pick)]).to(cfg.device)
-        row = train_one_epoch(model, mixed, optimizer, recipe, gen, progress, desc=f"fine-tune {epoch}")
-        line = f"epoch {epoch}/{cfg.epochs}  train loss {row['train_loss']:.4f}  acc {row['train_accuracy']:.2%}"
-        if verbose:
-            tqdm.write(line) if progress else print(line)
+    say = (tqdm.write if progress else print) if verbose else (lambda *a: None)
+    with SharedCores() as cores:  # beside notebook 04's training, as fit does
+        for epoch in range(1, cfg.epochs + 1):
+            if cfg.device == "cpu":
+                cores.share(say)
+            pick = torch.randint(len(mnist), (len(own) * cfg.mnist_per_own,), generator=gen)
+            mixed = MNISTTensors.concat([own, mnist.take(pick)]).to(cfg.device)
+            row = train_one_epoch(model, mixed, optimizer, recipe, gen, progress, desc=f"fine-tune {epoch}")
+            say(f"epoch {epoch}/{cfg.epochs}  train loss {row['train_loss']:.4f}  acc {row['train_accuracy']:.2%}")
 
 
 def _save(result: FinetuneResult, out: Path, meta: dict, cfg: FinetuneConfig, checkpoint, extra: dict) -> None:
