@@ -24,17 +24,14 @@ from PIL import Image
 
 from digitlib.data import normalize
 from digitlib.pictures.files import needs_turning, upright
+from digitlib.pictures.paper import MIN_CONTRAST, PLAIN_FLOOR, find_paper, ink_is_dark, inside3x3, resize, sum3x3
 
 BOX = 20                # MNIST fits each digit into 20x20 ...
 FIELD = 28              # ... inside a 28x28 field
 WORK = 80               # stroke width is evened out at 4x the 20-px box
 STROKE_WIDTH = 7.7      # median MNIST stroke width at WORK scale (10-90%: 5.8-11.5; measured in tests)
-MIN_CONTRAST = 0.08     # ink must differ from the paper by this much (0..1) to count as drawn
-INK_FLOOR = 0.1         # ink weaker than this (relative to the strongest) is paper under uneven light, or ...
 NOISE_FLOOR = 8.0       # ... within this many noise std of it (photos; chosen on training digits)
 MAX_SIDE = 256          # larger inputs are shrunk first: enough detail, and it keeps us fast
-CLEAN_PAPER = 0.004     # a frame's paper this even (one-sided std) is a digital picture, not a photo or scan
-FLAT_PAPER = 0.06       # paper this even along the frame (of the ink's contrast) is flat
 
 
 @dataclass
@@ -86,150 +83,6 @@ def to_gray(image) -> np.ndarray:
     return gray
 
 
-def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Anti-aliased resize of a float image (Lanczos, as MNIST's own anti-aliasing)."""
-    img = Image.fromarray(a.astype(np.float32), mode="F")
-    return np.array(img.resize((max(1, width), max(1, height)), Image.LANCZOS), dtype=np.float32)
-
-
-def _paper_along_frame(g: np.ndarray, split: float) -> list[float]:
-    """The paper's level on each half of each side of the frame (eight numbers; ink is bright).
-
-    Light that changes across the page makes them differ; noise does not, as each is a median.
-    The ink may touch the frame, on all four sides in a digit cut tight to its ink (forms,
-    datasets), so only pixels on the paper's side of Otsu's split of the picture (split) count.
-    """
-    h, w = g.shape
-    halves = [g[0, :w // 2 + 1], g[0, w // 2:], g[-1, :w // 2 + 1], g[-1, w // 2:],
-              g[:h // 2 + 1, 0], g[h // 2:, 0], g[:h // 2 + 1, -1], g[h // 2:, -1]]
-    # The ink's soft edge also falls on the paper's side: a low percentile keeps to the paper, and
-    # a half that is mostly ink is skipped.
-    levels = _paper_quartiles(halves, split)
-    paper = g[g <= split]  # an even picture (a blank page) may have nothing below Otsu's split
-    return levels or [float(np.median(paper)) if paper.size else float(g.min())]
-
-
-def _paper_quartiles(parts: list[np.ndarray], split: float) -> list[float]:
-    """[np.percentile(part[part <= split], 25) for each part with at least a quarter of it there],
-    the same numbers, in one sort of all the parts at once (eight calls to np.percentile took
-    ~1.5 ms a picture, this ~0.15 ms, measured)."""
-    lengths = np.array([len(part) for part in parts])
-    table = np.full((len(parts), lengths.max()), np.inf, dtype=parts[0].dtype)
-    for row, part in zip(table, parts):
-        row[:len(part)] = part
-    table[table > split] = np.inf  # the ink's side sorts last
-    table.sort(axis=1)
-    counts = (table <= split).sum(axis=1)
-    rows = np.nonzero(counts / lengths >= 0.25)[0]
-    if not rows.size:
-        return []
-    # numpy's 'linear' percentile: a lerp, in the picture's float type, between the order statistics around (n - 1) / 4
-    at = (counts[rows] - 1) * 0.25
-    low = np.minimum(np.floor(at).astype(np.intp), counts[rows] - 1)
-    a, b = table[rows, low], table[rows, np.minimum(low + 1, counts[rows] - 1)]
-    t = (at - low).astype(table.dtype)
-    diff = b - a
-    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t).tolist()
-
-
-def _background(g: np.ndarray, split: float) -> float | np.ndarray:
-    """Paper brightness: one number for flat paper, else a map of every pixel's.
-
-    When the paper along the frame is evenly lit, it is taken as flat: drawings, clean scans and
-    digits cut tight to their ink, whatever the pen. Otherwise (photos: shadows, uneven light)
-    the ink is taken out by a morphological opening on a ~40 px copy, then scaled back. That
-    opening would also take the cores of very fat strokes for paper, which is why it is kept
-    for pictures that need it.
-    """
-    levels = sorted(_paper_along_frame(g, split))
-    # Drop the brightest and darkest half: ink crossing the frame may still tip one of them.
-    spread = levels[-2] - levels[1] if len(levels) > 3 else levels[-1] - levels[0]
-    if spread < FLAT_PAPER * max(float(g.max()) - levels[0], MIN_CONTRAST):
-        return float(np.median(levels))
-    h, w = g.shape
-    s = 40 / max(h, w)
-    small = torch.from_numpy(_resize(g, round(w * s), round(h * s)))[None, None]
-    opened = F.max_pool2d(-F.max_pool2d(-small, 7, 1, 3), 7, 1, 3)  # erode, then dilate
-    opened = F.avg_pool2d(opened, 5, 1, 2, count_include_pad=False)
-    return F.interpolate(opened, size=(h, w), mode="bilinear", align_corners=False)[0, 0].numpy()
-
-
-def _histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """np.histogram(values, bins), the same counts and edges; quicker where most pixels are the
-    lowest value (blank paper in a drawing): they all fall in the first bin, so only the others
-    are binned (0.6 -> 0.3 ms on the bench's 256x256 pad drawings, measured)."""
-    values = values.ravel()
-    low, high = values.min(), values.max()
-    at_low = values == low
-    n_low = int(np.count_nonzero(at_low))
-    if low == high or n_low < values.size // 4:
-        return np.histogram(values, bins=bins)
-    hist, edges = np.histogram(values[~at_low], bins=bins, range=(low, high))  # the same edges as the whole picture's
-    hist[0] += n_low  # the lowest value is the first edge, in the first bin
-    return hist, edges
-
-
-def _median(values: np.ndarray) -> float:
-    """np.median(values); at once where more than half of them are the lowest value (blank paper:
-    the middle is then that value; it saved ~0.2 ms a picture on the bench's pad drawings)."""
-    low = values.min()
-    if 2 * int(np.count_nonzero(values == low)) > values.size + 1:
-        return float(low)
-    return float(np.median(values))
-
-
-def _otsu(values: np.ndarray) -> float:
-    """Otsu's threshold: the level that best splits values into two classes (paper and ink)."""
-    hist, edges = _histogram(values, bins=128)
-    centres = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centres)
-    mean0 = m0 / np.maximum(w0, 1)
-    mean1 = (m0[-1] - m0) / np.maximum(w1, 1)
-    between = w0 * w1 * (mean0 - mean1) ** 2
-    return float(centres[int(np.argmax(between))])
-
-
-def _sum3x3(a: np.ndarray) -> np.ndarray:
-    """Each pixel's 3x3 neighbourhood summed (zeros beyond the edge), added in the order torch's
-    avg_pool2d adds them (row by row), so float sums come out bit for bit as its did."""
-    p = np.pad(a, 1)
-    h, w = a.shape
-    total = p[:h, :w].copy()
-    for dy, dx in ((0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)):
-        total += p[dy:dy + h, dx:dx + w]
-    return total
-
-
-def _mean3x3(a: np.ndarray) -> np.ndarray:
-    """The 3x3 mean over the pixels inside the picture (avg_pool2d(3, 1, 1, count_include_pad=False)).
-
-    numpy instead of torch: torch's avg_pool2d took ~1 ms on a 256x256 picture, twice per
-    picture (polarity and specks), this ~0.15 ms (one thread; measured on the bench's pad drawings)."""
-    return _sum3x3(a.astype(np.float32, copy=False)) / _inside3x3(*a.shape)
-
-
-def _inside3x3(h: int, w: int) -> np.ndarray:
-    """How many pixels of each one's 3x3 neighbourhood lie inside an h x w picture."""
-    rows, cols = np.full(h, 3, np.float32), np.full(w, 3, np.float32)
-    rows[0] -= 1  # fewer neighbours on the edge (a picture one row high: 1)
-    rows[-1] -= 1
-    cols[0] -= 1
-    cols[-1] -= 1
-    return rows[:, None] * cols[None, :]
-
-
-def _ink_is_dark(gray: np.ndarray, paper: float) -> bool:
-    """Polarity: the ink is what departs furthest from the paper, darker or lighter.
-
-    Not "is the paper light?": pencil on dark grey paper is still dark ink. A 3x3 mean keeps
-    single noisy pixels from deciding.
-    """
-    smooth = _mean3x3(gray)
-    return paper - float(smooth.min()) > float(smooth.max()) - paper
-
-
 def _drop_specks(ink: np.ndarray) -> np.ndarray:
     """Zero ink pixels with fewer than two inked neighbours: a stray speck of noise would
     otherwise stretch the bounding box, while even a 1-px pen line keeps two neighbours."""
@@ -243,7 +96,7 @@ def _drop_specks(ink: np.ndarray) -> np.ndarray:
     left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, ink.shape[1])
     m = inked[top:bottom, left:right].astype(np.float32)
     # as torch's avg_pool2d(count_include_pad=False) * 9 did: on the edge, the mean of fewer pixels, times 9
-    neighbours = _sum3x3(m) / _inside3x3(*ink.shape)[top:bottom, left:right] * 9 - m
+    neighbours = sum3x3(m) / inside3x3(*ink.shape)[top:bottom, left:right] * 9 - m
     kept[top:bottom, left:right] = ink[top:bottom, left:right] * (neighbours >= 2)
     return kept
 
@@ -306,16 +159,13 @@ def steps_for(checkpoint: dict) -> Steps:
     return READ
 
 
-PLAIN_FLOOR = 0.2  # the textbook recipe's threshold, relative to the strongest ink
-
-
 def preprocess(image, steps: Steps = READ) -> Preprocessed:
     """Turn a picture of one digit into the model's input (see the module docstring)."""
     gray = _shrink(to_gray(image))
     shown: dict[str, np.ndarray] = {"input": gray}
     if steps.polarity:
         border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])  # mostly paper
-        inverted = _ink_is_dark(gray, float(np.median(border)))
+        inverted = ink_is_dark(gray, float(np.median(border)))
     else:
         inverted = float(np.median(gray)) > 0.5
     g = 1.0 - gray if inverted else gray  # MNIST is light ink on black
@@ -345,7 +195,7 @@ def _shrink(gray: np.ndarray) -> np.ndarray:
 
 
 def _resize_on_paper(a: np.ndarray, width: int, height: int) -> np.ndarray:
-    """_resize(a, width, height), the same numbers, resampling only around what differs from blank
+    """resize(a, width, height), the same numbers, resampling only around what differs from blank
     paper in a drawing: where a Lanczos window sees nothing but paper it gives back the paper's
     value. On the bench's 280x280 pad drawings this took the shrink from ~0.6 to ~0.3 ms (measured).
 
@@ -357,7 +207,7 @@ def _resize_on_paper(a: np.ndarray, width: int, height: int) -> np.ndarray:
     exact = all((scale * 1024).is_integer() and scale * max(width, height) < 2 ** 13 for scale in (sx, sy))
     if not exact or not ((a[0] == paper).all() and (a[-1] == paper).all()
                          and (a[:, 0] == paper).all() and (a[:, -1] == paper).all()):
-        return _resize(a, width, height)
+        return resize(a, width, height)
     differs = a != paper
     rows, cols = np.flatnonzero(differs.any(axis=1)), np.flatnonzero(differs.any(axis=0))
     out = np.full((height, width), paper, dtype=np.float32)
@@ -380,7 +230,7 @@ def _resize_on_paper(a: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def _ink(g: np.ndarray, steps: Steps) -> np.ndarray | None:
     """Ink strength in [0, 1] (light ink on black, paper 0), or None when nothing is drawn."""
-    level, noise, floor = _paper(g) if steps.paper else (float(np.median(g)), 0.0, PLAIN_FLOOR)
+    level, noise, floor = find_paper(g) if steps.paper else (float(np.median(g)), 0.0, PLAIN_FLOOR)
     ink = np.clip(g - level, 0, None)
     peak = float(ink.max(initial=0))
     if peak < MIN_CONTRAST:
@@ -392,39 +242,14 @@ def _ink(g: np.ndarray, steps: Steps) -> np.ndarray | None:
     return ink if ink.any() else None
 
 
-def _paper(g: np.ndarray) -> tuple[float | np.ndarray, float, float]:
-    """(level, noise, floor): the paper's level (one number on flat paper, a map under uneven
-    light), its noise (a std, in g's units) and the weakest ink kept, relative to the strongest."""
-    split = _otsu(g)  # paper and ink, once for every step below
-    background = _background(g, split)
-    if isinstance(background, float):
-        # Flat paper. On a clean digital picture (no noise on the frame's paper, on its far side
-        # from the ink, where no soft edge is) the median is the paper when it lies on the paper's
-        # side, as in the textbook recipe: a blurry or blown-up digit's soft edge is then paper.
-        frame = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
-        frame = frame[frame <= split]
-        far_side = float(np.median(frame) - np.percentile(frame, 16)) if frame.size else 0.0
-        median = _median(g)
-        if far_side < CLEAN_PAPER and median <= split:
-            return max(background, median), far_side, PLAIN_FLOOR
-    return background, _paper_noise(g - background), INK_FLOOR
-
-
-def _paper_noise(diff: np.ndarray) -> float:
-    """The median absolute deviation (as a std) of the paper alone, on Otsu's side of it: in a
-    tight crop the ink can be half the picture and would pass for noise."""
-    paper = diff[diff <= _otsu(diff)]
-    return 1.4826 * float(np.median(np.abs(paper - np.median(paper)))) if paper.size else 0.0
-
-
 def _fit_box(crop: np.ndarray, even_strokes: bool) -> np.ndarray:
     """The crop with its longest side fitted to 20 px, as MNIST's digits."""
     if even_strokes:  # stroke width is evened out at 4x the 20-px box, then full-strength ink
         ch, cw = crop.shape
         s = WORK / max(ch, cw)
-        crop = _even_stroke_width(np.clip(_resize(crop, round(cw * s), round(ch * s)), 0, 1))
+        crop = _even_stroke_width(np.clip(resize(crop, round(cw * s), round(ch * s)), 0, 1))
     s = BOX / max(crop.shape)
-    box = np.clip(_resize(crop, round(crop.shape[1] * s), round(crop.shape[0] * s)), 0, 1)
+    box = np.clip(resize(crop, round(crop.shape[1] * s), round(crop.shape[0] * s)), 0, 1)
     return box / max(float(box.max()), 1e-6) if even_strokes else box
 
 
