@@ -93,55 +93,49 @@ def test_trainings_at_once_share_the_cores_and_hand_them_back(tmp_path, monkeypa
         torch.set_num_threads(before)
 
 
-def test_fit_says_when_it_shares_the_cores(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def beside_one_training(tmp_path, monkeypatch):
+    """A 2-core machine (as far as digitlib.device knows) with one other training running:
+    a live process with its mark in a trainings folder of this test's own. This process has 2 threads."""
     import subprocess
     import sys
 
     import digitlib.device as device
+
+    monkeypatch.setattr(device, "TRAININGS", tmp_path / "trainings")
+    monkeypatch.setattr(device, "_cores", lambda: 2)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        (tmp_path / "trainings").mkdir()
+        (tmp_path / "trainings" / str(other.pid)).touch()
+        yield
+    finally:
+        other.kill()
+        torch.set_num_threads(before)
+
+
+SHARING = "1 other training on this machine now: this one uses 1 of 2 threads"
+
+
+def test_fit_says_when_it_shares_the_cores(beside_one_training, tmp_path, capsys):
     from digitlib.config import TrainConfig
     from digitlib.train import fit
 
-    monkeypatch.setattr(device, "TRAININGS", tmp_path / "trainings")
-    monkeypatch.setattr(device, "_cores", lambda: 2)
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(2)
-        (tmp_path / "trainings").mkdir()
-        (tmp_path / "trainings" / str(other.pid)).touch()
-        cfg = TrainConfig().fast().but(epochs=1, train_subset=500, test_subset=200, out=str(tmp_path / "m.pth"))
-        fit(cfg, progress=False)
-        assert "1 other training on this machine now: this one uses 1 of 2 threads" in capsys.readouterr().out
-        assert torch.get_num_threads() == 2
-    finally:
-        other.kill()
-        torch.set_num_threads(before)
+    cfg = TrainConfig().fast().but(epochs=1, train_subset=500, test_subset=200, out=str(tmp_path / "m.pth"))
+    fit(cfg, progress=False)
+    assert SHARING in capsys.readouterr().out
+    assert torch.get_num_threads() == 2
 
 
-def test_finetune_shares_the_cores_too(tmp_path, monkeypatch, capsys, mnist_test):
+def test_finetune_shares_the_cores_too(beside_one_training, monkeypatch, capsys, mnist_test):
     """Notebook 07's fine-tuning beside notebook 04's training: each takes half, and says so."""
-    import subprocess
-    import sys
+    import digitlib.handwriting.finetune as ft
 
-    import digitlib.device as device
-    from digitlib.handwriting.finetune import FinetuneConfig, finetune
-
-    monkeypatch.setattr(device, "TRAININGS", tmp_path / "trainings")
-    monkeypatch.setattr(device, "_cores", lambda: 2)
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(2)
-        (tmp_path / "trainings").mkdir()
-        (tmp_path / "trainings" / str(other.pid)).touch()
-        seen = []
-        import digitlib.handwriting.finetune as ft
-        original = ft.train_one_epoch
-        monkeypatch.setattr(ft, "train_one_epoch", lambda *a, **k: seen.append(torch.get_num_threads()) or original(*a, **k))
-        cfg = FinetuneConfig(epochs=2, per_epoch=40, mnist_per_own=1, mnist_test_subset=100)
-        finetune(mnist_test.take(slice(0, 40)), cfg=cfg, holdout=mnist_test.take(slice(40, 60)), progress=False)
-        assert "1 other training on this machine now: this one uses 1 of 2 threads" in capsys.readouterr().out
-        assert seen == [1, 1] and torch.get_num_threads() == 2
-    finally:
-        other.kill()
-        torch.set_num_threads(before)
+    seen, original = [], ft.train_one_epoch
+    monkeypatch.setattr(ft, "train_one_epoch", lambda *a, **k: seen.append(torch.get_num_threads()) or original(*a, **k))
+    cfg = ft.FinetuneConfig(epochs=2, per_epoch=40, mnist_per_own=1, mnist_test_subset=100)
+    ft.finetune(mnist_test.take(slice(0, 40)), cfg=cfg, holdout=mnist_test.take(slice(40, 60)), progress=False)
+    assert SHARING in capsys.readouterr().out
+    assert seen == [1, 1] and torch.get_num_threads() == 2
