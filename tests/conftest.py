@@ -20,9 +20,11 @@ ARTIFACTS = ROOT / "artifacts"
 # threads the other holds, and a count that changed between two runs would change their floats
 # (a resumed training must equal an uninterrupted one).
 if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
-    _share = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
-    os.environ.update(OMP_NUM_THREADS=_share, MKL_NUM_THREADS=_share)
     import torch
+
+    from digitlib.device import _cores  # the cores this process may use (a container may allow fewer)
+    _share = str(max(1, _cores() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    os.environ.update(OMP_NUM_THREADS=_share, MKL_NUM_THREADS=_share)
     torch.set_num_threads(int(_share))
 
 
