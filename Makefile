@@ -38,7 +38,7 @@ train: venv
 
 # Everything: library, CLI, GUI on a virtual display, notebook pad in Chromium, all notebooks and their solutions.
 # Two workers (pytest-xdist), each with half the cores: the course's notebooks and solutions run
-# in order in one of them, each test file whole in one (tests/conftest.py): 7-8 min on 2 cores.
+# in order in one of them, each test file whole in one (conftest.py): 7-8 min on 2 cores.
 test: venv system-deps classroom-deps
 	DIGITS_FAST=1 $(PY) -m pytest tests notebooks solutions --nbval-lax -p no:cacheprovider -n 2 --durations=25
 

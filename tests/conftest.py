@@ -1,8 +1,8 @@
-import importlib.util
 import os
 import select
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,34 +13,6 @@ from digitlib.data import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-
-
-# `make test` runs two workers (pytest -n 2). Each takes its share of the cores, it and what it
-# starts (notebook kernels, commands): two workers each running every core's threads wait on
-# threads the other holds, and a count that changed between two runs would change their floats
-# (a resumed training must equal an uninterrupted one).
-if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
-    import torch
-
-    from digitlib.device import _cores  # the cores this process may use (a container may allow fewer)
-    _share = str(max(1, _cores() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
-    os.environ.update(OMP_NUM_THREADS=_share, MKL_NUM_THREADS=_share)
-    torch.set_num_threads(int(_share))
-
-
-if importlib.util.find_spec("xdist"):
-    def pytest_xdist_make_scheduler(config, log):
-        """`make test`'s two workers: the notebooks and solutions run in order in one of them (05-07
-        read the model 04 trains), each test file whole in one (its fixtures made once). xdist's
-        own loadgroup cannot say this with pytest 9.2, whose node ids it no longer edits."""
-        from xdist.scheduler import LoadScopeScheduling
-
-        class CourseInOrder(LoadScopeScheduling):
-            def _split_scope(self, nodeid: str) -> str:
-                path = nodeid.split("::", 1)[0]
-                return "the course" if path.endswith(".ipynb") else path
-
-        return CourseInOrder(config, log)
 
 
 def default_ctrl_c():
@@ -116,9 +88,9 @@ def xdisplay():
     # -displayfd: Xvfb picks a free display and writes its number once it accepts clients, so
     # two test workers (pytest -n 2) or a stale Xvfb never collide on a fixed number.
     read_end, write_end = os.pipe()
+    said = tempfile.TemporaryFile()  # not a pipe: warnings nobody reads could fill it and stop Xvfb
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24",
-                             "-nolisten", "tcp"], pass_fds=(write_end,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "-nolisten", "tcp"], pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=said)
     os.close(write_end)
     number = b""
     # read to the end: Xvfb writes the number, then a newline, then closes its end; closing ours
@@ -129,13 +101,16 @@ def xdisplay():
     number = number.decode().strip()
     if not number.isdigit():
         proc.kill()
-        pytest.fail(f"Xvfb did not start: {proc.communicate()[1][-500:]}")
+        proc.wait()
+        said.seek(0)
+        pytest.fail(f"Xvfb did not start: {said.read().decode(errors='replace')[-500:]}")
     display = f":{number}"
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
     yield display
     proc.terminate()
     proc.wait()
+    said.close()
     if old is None:
         os.environ.pop("DISPLAY", None)
     else:
