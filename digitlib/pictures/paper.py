@@ -1,8 +1,9 @@
 """Where the paper ends and the ink begins: the paper's level (flat, or a map under uneven light),
 its noise, the ink's polarity, and the small numpy tools they are built on.
 
-preprocess.py calls these for its "ink" step. Each speed trick below says what it saved, measured
-on the drawn-digit bench; each returns what the plain numpy or torch call would, to the bit.
+preprocess.py calls these for its "ink" step. Each quick tool below (quick_median, sum3x3, ...)
+returns what the plain numpy or torch call would, to the bit, and says what it saved, measured on
+the drawn-digit bench.
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import torch.nn.functional as F
 from PIL import Image
 
 MIN_CONTRAST = 0.08     # ink must differ from the paper by this much (0..1) to count as drawn
-INK_FLOOR = 0.1         # ink weaker than this (relative to the strongest) is paper under uneven light, or ...
+INK_FLOOR = 0.1         # ink weaker than this (relative to the strongest) is paper under uneven light
 CLEAN_PAPER = 0.004     # a frame's paper this even (one-sided std) is a digital picture, not a photo or scan
 FLAT_PAPER = 0.06       # paper this even along the frame (of the ink's contrast) is flat
-PLAIN_FLOOR = 0.2  # the textbook recipe's threshold, relative to the strongest ink
+PLAIN_FLOOR = 0.2       # the textbook recipe's threshold, relative to the strongest ink
 
 
 def resize(a: np.ndarray, width: int, height: int) -> np.ndarray:

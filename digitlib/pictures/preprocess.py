@@ -30,7 +30,7 @@ BOX = 20                # MNIST fits each digit into 20x20 ...
 FIELD = 28              # ... inside a 28x28 field
 WORK = 80               # stroke width is evened out at 4x the 20-px box
 STROKE_WIDTH = 7.7      # median MNIST stroke width at WORK scale (10-90%: 5.8-11.5; measured in tests)
-NOISE_FLOOR = 8.0       # ... within this many noise std of it (photos; chosen on training digits)
+NOISE_FLOOR = 8.0       # so is ink within this many noise std of the paper (photos; chosen on training digits)
 MAX_SIDE = 256          # larger inputs are shrunk first: enough detail, and it keeps us fast
 
 
