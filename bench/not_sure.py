@@ -25,16 +25,13 @@ import torch
 
 from digitlib.synthetic import nondigits
 from digitlib.synthetic import restyled
-from digitlib.synthetic import symbols
 from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT
 from digitlib.data import load_mnist
 from digitlib.predict import Predictor
 from digitlib.pictures.preprocess import to_tensors
 from digitlib.train import probabilities
-from digitlib.not_sure import TRAIN_KINDS, VALIDATION, DigitCheck
+from digitlib.not_sure import TRAIN_KINDS, UNSEEN_KINDS, VALIDATION, DigitCheck
 
-UNSEEN = ([f"letters:{f}" for f in nondigits.TEST_FONTS] + [f"symbols:{f}" for f in nondigits.TEST_FONTS]
-          + ["held_out_symbols"] + [k for k in nondigits.TEST_SHAPES if k != "dot"] + list(symbols.TEST_SHAPES))
 NEAR_TRAINED = ["dot"]  # never trained on, but a cropped dot is a filled disc
 
 
@@ -73,7 +70,7 @@ def main():
     if args.validation:
         groups = {"trained on (validation seeds)": (list(TRAIN_KINDS), 2)}
     else:
-        groups = {"never trained on": (UNSEEN, 3), "never trained on, near a trained kind": (NEAR_TRAINED, 3),
+        groups = {"never trained on": (UNSEEN_KINDS, 3), "never trained on, near a trained kind": (NEAR_TRAINED, 3),
                   "trained on (new samples)": (list(TRAIN_KINDS), 3)}
     for label, (kinds, seed) in groups.items():
         rates = []

@@ -20,7 +20,8 @@ from digitlib.config import CHECKPOINTS, RECIPES
 from digitlib.data import load_mnist
 from digitlib.train import fit, split_validation
 
-VARIANTS = {"base": {}, "pen": {"pen": 1.0}, "elastic": {"elastic": 20.0}, "pen+elastic": {"pen": 1.0, "elastic": 20.0}}
+VARIANTS = {"base": {}, "pen": {"pen": 1.0}, "elastic": {"elastic": 20.0}, "pen+elastic": {"pen": 1.0, "elastic": 20.0},
+            "pen+coarse": {"pen": 1.0, "coarse": 1.0}, "pen+coarse 0.7": {"pen": 1.0, "coarse": 0.7}}
 # Dressed-up validation digits only: the UCI digits and the test set stay out of the choice.
 STYLES = ["MNIST digit as is", "pad, thick pen", "pad, thin pen", "photo, grey paper",
           "cut tight on 4 sides, 16 px, either polarity", "8x8 blown up smoothly"]

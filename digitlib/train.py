@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from digitlib.augment import random_affine, random_elastic, random_pen
+from digitlib.augment import random_affine, random_coarse, random_elastic, random_pen
 from digitlib.checkpoint import load_checkpoint, save_checkpoint
 from digitlib.config import TrainConfig
 from digitlib.data import NOT_A_DIGIT, MNISTTensors, load_mnist, normalize
@@ -147,6 +147,8 @@ def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: Train
             x = random_affine(x, cfg.degrees, cfg.translate, generator=gen, mode=cfg.interpolation)
             if cfg.pen:
                 x = random_pen(x, cfg.pen, generator=gen)
+            if cfg.coarse:
+                x = random_coarse(x, cfg.coarse, generator=gen)
             if cfg.elastic:
                 x = random_elastic(x, cfg.elastic, generator=gen)
         x = normalize(x).contiguous(memory_format=memory_format)

@@ -71,7 +71,26 @@ def test_random_elastic_bends_strokes_but_keeps_the_digit_and_alpha_zero_is_iden
     assert ((ink_ratio > 0.7) & (ink_ratio < 1.3)).all()  # ... without losing or doubling its ink
 
 
-@pytest.mark.parametrize("law", ["random_affine", "random_pen", "random_elastic"])
+def test_random_coarse_blurs_half_the_digits_in_place_and_strength_zero_changes_nothing():
+    from digitlib.augment import random_coarse
+    from digitlib.data import load_mnist
+
+    x = load_mnist(False).images[:300]
+    assert torch.equal(random_coarse(x, 0.0, generator=torch.Generator().manual_seed(0)), x)
+    out = random_coarse(x, 1.0, generator=torch.Generator().manual_seed(0))
+    changed = (out - x).abs().flatten(1).amax(1) > 1e-6
+    assert 0.35 < changed.float().mean() < 0.65 and out.shape == x.shape
+    a, b = x[changed], out[changed]
+    # seen through a coarser grid: smoother (less change from pixel to pixel), as strong, in place
+    roughness = lambda im: (im[..., 1:] - im[..., :-1]).abs().flatten(1).sum(1) / im.flatten(1).sum(1)
+    assert (roughness(b) < roughness(a)).float().mean() > 0.95
+    assert torch.allclose(b.flatten(1).amax(1), torch.ones(len(b)))
+    ys = torch.arange(28.0)[:, None]
+    centre = lambda im: (im[:, 0] * ys).flatten(1).sum(1) / im[:, 0].flatten(1).sum(1)
+    assert (centre(b) - centre(a)).abs().max() < 1.0
+
+
+@pytest.mark.parametrize("law", ["random_affine", "random_pen", "random_coarse", "random_elastic"])
 def test_the_generator_alone_decides_each_draw(mnist_test, law):
     """Training seeds one generator for shuffling and augmenting (and --resume restores it): a law
     that drew from torch's global random state instead would make runs and resumes differ."""

@@ -69,8 +69,9 @@ def test_shipped_checkpoint_meets_the_target(shipped_checkpoint, mnist_test):
     model, meta = load_model(shipped_checkpoint, expected_arch="DigitCNN")
     acc = evaluate(model, mnist_test)["accuracy"]
     assert acc == pytest.approx(meta["test_accuracy"])
-    # the shipped recipe: other people's pens, and shift votes chosen on validation digits (README)
-    assert acc >= 0.995 and meta["config"]["recipe"] == "shipped" and meta["config"]["pen"] > 0
+    # the shipped recipe: other people's pens and coarse grids, and shift votes chosen on validation
+    # digits. The coarse grids cost about 0.07 points here for 1 on other writers (README): 99.48%.
+    assert acc >= 0.994 and meta["config"]["coarse"] > 0 and meta["config"]["recipe"] == "shipped" and meta["config"]["pen"] > 0
     assert model.shift_votes and meta["config"]["shift_votes"]
     assert json.dumps(meta["config"])  # plain values only
     assert torch.is_tensor(next(iter(meta["state_dict"].values())))
