@@ -72,7 +72,7 @@ def random_pen(images: torch.Tensor, strength: float = 1.0,
     amount = (torch.rand(n, generator=generator).to(images) * strength)[:, None, None, None]
     thick = images + amount * (F.max_pool2d(images, 3, 1, 1) - images)
     blurred = _blur(images, 1.0)
-    blurred = images + amount * (blurred / blurred.amax((2, 3), keepdim=True).clamp_min(1e-6) - images)
+    blurred = images + amount * (_full_strength(blurred) - images)
     pick = kind[:, None, None, None]
     return torch.where(pick == 0, thick, torch.where(pick == 1, blurred, images))
 
@@ -92,8 +92,13 @@ def random_coarse(images: torch.Tensor, strength: float = 1.0,
         pick = (coarse & (sizes == size)).nonzero().squeeze(1).to(images.device)
         small = F.interpolate(images[pick], size=(size, size), mode="area")
         big = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
-        out[pick] = big / big.amax((2, 3), keepdim=True).clamp_min(1e-6)
+        out[pick] = _full_strength(big)
     return out
+
+
+def _full_strength(images: torch.Tensor) -> torch.Tensor:
+    """Each image scaled so its brightest pixel is 1 again: blurring spreads the ink thinner."""
+    return images / images.amax((2, 3), keepdim=True).clamp_min(1e-6)
 
 
 def _blur(images: torch.Tensor, sigma: float) -> torch.Tensor:

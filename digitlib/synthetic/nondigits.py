@@ -116,30 +116,6 @@ def boxed(rng):
     return _pen(_place_all([outline + outline[:1], *marks], rng), rng)
 
 
-def marks(rng):
-    """Two to four separate marks (a dot, a short line, an open arc), each in a cell of a 3x3 grid
-    with a free cell between any two, so they never pass for the pieces of one digit."""
-    while True:  # a few draws at most: corners and edge middles leave room
-        cells = rng.choice(9, rng.integers(2, 5), replace=False)
-        rows, cols = cells // 3, cells % 3
-        if all(max(abs(rows[i] - rows[j]), abs(cols[i] - cols[j])) >= 2
-               for i in range(len(cells)) for j in range(i)):
-            break
-    strokes = []
-    for row, col in zip(rows, cols):
-        kind = rng.integers(3)
-        if kind == 0:
-            unit = [(0.5, 0.5)]
-        elif kind == 1:
-            unit = rng.uniform(0, 1, (2, 2)).tolist()
-        else:
-            start = rng.uniform(0, 360)
-            unit = arc(0.5, 0.5, 0.5, rng.uniform(0.3, 0.5), start, start + rng.uniform(90, 240))
-        size = rng.uniform(0.2, 0.33)
-        strokes.append([(col / 3 + x * size, row / 3 + y * size) for x, y in unit])
-    return _pen(_place_all(strokes, rng), rng)
-
-
 # ... and shapes it never sees in training, kept for measuring.
 def smiley(rng):
     face = arc(0.5, 0.5, 0.5, 0.5, 0, 360, 30)
@@ -165,8 +141,7 @@ def dot(rng):
 
 
 TRAIN_SHAPES = {"square": square, "triangle": triangle, "star": star, "scribble": scribble, "hash": hash_sign,
-                "polygon": polygon, "curves": curves, "dots": dots, "lines": lines, "boxed": boxed,
-                "marks": marks}
+                "polygon": polygon, "curves": curves, "dots": dots, "lines": lines, "boxed": boxed}
 TEST_SHAPES = {"smiley": smiley, "heart": heart, "arrow": arrow, "dot": dot}
 
 
@@ -179,8 +154,6 @@ def make(kind: str, n: int, seed: int = 0) -> list[Image.Image]:
     if kind.startswith("letters"):
         fonts = [kind.split(":", 1)[1]] if ":" in kind else TRAIN_FONTS
         return [letter(LETTERS[rng.integers(len(LETTERS))], fonts[rng.integers(len(fonts))], rng) for _ in range(n)]
-    if kind == "glyphs":
-        return [symbols.symbol_kind(symbols.GLYPHS, symbols.GLYPH_FONTS, rng) for _ in range(n)]
     if kind.startswith("symbols") or kind == "held_out_symbols":
         chars = symbols.HELD_OUT_SYMBOLS if kind == "held_out_symbols" else symbols.SYMBOLS
         fonts = ([kind.split(":", 1)[1]] if ":" in kind else TRAIN_FONTS if kind == "symbols"

@@ -6,12 +6,10 @@ kinds it never saw: other fonts, other filled shapes, other symbols and other ha
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitlib.synthetic.nondigits import FONTS, _pen, _place_all, letter
+from digitlib.synthetic.nondigits import _pen, _place_all, letter
 from digitlib.synthetic.writers import arc
 
 # Symbols nobody reads as a digit. Left out: / \ | ( ) [ ] { } (a 1), and anything else a slanted
@@ -23,27 +21,9 @@ _TEX = "<>÷×±§¶©®£¥"
 MISSING = {"cmr10.ttf": _TEX, "cmss10.ttf": _TEX}
 
 
-# Outlier exposure works best with many kinds of outliers (Hendrycks et al., 2019): letters of other
-# alphabets, accented and ligature letters, maths, shapes and marks, typed in DejaVu sans and serif.
-# Left out: what reads as a digit (Greek and Cyrillic O, I, 3, 4, 6, 8; a slashed O, theta, phi,
-# the partial sign, the integral, a not sign), and the kinds kept for measuring: arrows, hearts,
-# smileys, § ¶ © ® £ ¥.
-GLYPHS = ("αγεηκλμνξπρτυχψωΓΔΛΞΠΣΨΩ" "дежийклмнптхцшщыэюяДЖИЙЛПЦШЩЫЭЮЯ" "ÆæŒœßÞþÄÉÑÜçñü"
-          "∑∏√∞≈≠≤≥∇∈∩∪⊂⊃∧∨∀∃∝∠⊥⊕⊗" "■□▲△▼▽◆◇◎★☆♠♣♦✓✗✚" "{}:;\"¿«»†‡•№€¢")
-GLYPH_FONTS = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSerif.ttf",
-               "DejaVuSerif-Italic.ttf"]
-
-
-@lru_cache(maxsize=None)
-def _characters(font: str) -> frozenset[int]:
-    from fontTools.ttLib import TTFont  # matplotlib's own dependency; only the build reads it
-
-    return frozenset(TTFont(FONTS / font).getBestCmap())
-
-
 def symbol_kind(chars: str, fonts: list[str], rng: np.random.Generator) -> Image.Image:
     font = fonts[rng.integers(len(fonts))]
-    usable = [c for c in chars if c not in MISSING.get(font, "") and ord(c) in _characters(font)]
+    usable = [c for c in chars if c not in MISSING.get(font, "")]
     return letter(usable[rng.integers(len(usable))], font, rng)
 
 
