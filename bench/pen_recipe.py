@@ -3,7 +3,7 @@
 Trains one model per variant (a validation split of the training digits held out), then reads
 the held-out digits dressed as other people's pictures (digitlib.synthetic.restyled) through the same
 preprocessing the surfaces use. The test set and the UCI digits choose nothing here.
-Usage: python bench/pen_recipe.py [--recipe speed] [--variants base,pen,elastic,pen+elastic]
+Usage: python bench/pen_recipe.py [--recipe speed] [--variants base,pen,elastic,pen+elastic,pen+coarse]
                                   [--seeds 0] [--n 1000]
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from digitlib.data import load_mnist
 from digitlib.train import fit, split_validation
 
 VARIANTS = {"base": {}, "pen": {"pen": 1.0}, "elastic": {"elastic": 20.0}, "pen+elastic": {"pen": 1.0, "elastic": 20.0},
-            "pen+coarse": {"pen": 1.0, "coarse": 1.0}, "pen+coarse 0.7": {"pen": 1.0, "coarse": 0.7}}
+            "pen+coarse": {"pen": 1.0, "coarse": 1.0}}
 # Dressed-up validation digits only: the UCI digits and the test set stay out of the choice.
 STYLES = ["MNIST digit as is", "pad, thick pen", "pad, thin pen", "photo, grey paper",
           "cut tight on 4 sides, 16 px, either polarity", "8x8 blown up smoothly"]
