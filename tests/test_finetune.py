@@ -30,7 +30,8 @@ def eve():
 def test_pays_off_on_the_writers_held_out_pictures_and_keeps_mnist(eve, tmp_path):
     shipped = _sha(SHIPPED_CHECKPOINT)
     out = tmp_path / "eve.pth"
-    r = finetune(eve, cfg=FinetuneConfig(mnist_test_subset=2000), out=out, progress=False, verbose=False)
+    # all 10,000 test digits: on 2,000, a few digits' luck moves the figure by the tolerance below
+    r = finetune(eve, cfg=FinetuneConfig(), out=out, progress=False, verbose=False)
     assert r.n_holdout == 50 and r.n_train == 150  # a quarter of each digit held out
     assert r.before["own"] <= 0.92 and r.after["own"] >= 0.97     # eve's long-flag 1s are read as 7s before
     assert r.after["mnist"] >= r.before["mnist"] - 0.003          # MNIST is not forgotten

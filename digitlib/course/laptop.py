@@ -86,9 +86,9 @@ NOTEBOOKS = [
               "cnn": _steps(3000, 2, runs=9) + _steps(500, 6, runs=2)}, 51),
     Workload("05 inside the model", {}, {}, 11, same_rest_when_fast=True),
     Workload("06 draw and predict", {}, {}, 13, same_rest_when_fast=True),
-    # fine-tuning: 8 epochs of 1,000 own + 3,000 MNIST, then 5 writers left out (fast: 4 x 2,400, 3 writers 8 x 1,600)
-    Workload("07 your own handwriting", {"cnn": _steps(4000, 8, runs=6)},
-             {"cnn": _steps(2400, 4) + _steps(1600, 8, runs=3)}, 68),
+    # fine-tuning: 16 epochs of 1,000 own + 2,000 MNIST, then 5 writers left out (fast: 4 x 1,800, 3 writers 16 x 1,200)
+    Workload("07 your own handwriting", {"cnn": _steps(3000, 16, runs=6)},
+             {"cnn": _steps(1800, 4) + _steps(1200, 16, runs=3)}, 68),
     # the race (reference 5 x 60,000, speed 7 x 60,000; fast 2 x 6,000 each), the ablation's 9
     # variants on 20,000 (4 epochs; fast 1 of 5,000), the exercise's own run, the timings
     Workload("08 how fast can it learn",

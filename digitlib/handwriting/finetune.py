@@ -26,14 +26,16 @@ from digitlib.train import check_output_path, evaluate, exclusive, make_optimize
 
 @dataclass
 class FinetuneConfig:
-    epochs: int = 8
-    # Compared on MNIST training digits 50000-59999, not the test set (the shipped model trained on
-    # them, so this measures forgetting): lr 0.001 with one MNIST digit per own picture cost
-    # 0.15-0.25 points there; 0.0003 with three cost <0.1.
-    lr: float = 0.0003           # near the reference's last StepLR stage: adjust the model, don't retrain it
+    # Chosen by bench/finetune_choose.py on validation splits of five folders of 900 UCI pictures
+    # (never their held-out quarter), forgetting read on the shipped model's MNIST validation digits.
+    # The earlier 8 epochs at lr 0.0003 left the model reading only 96% of the pictures it trained
+    # on: validation 96.4%; lr 0.003 for 16 epochs with 2 MNIST digits per own picture: 98.0%, in
+    # half the time of 24 epochs with 3 (also 98.0%), forgetting 0.09 points of MNIST (0.09 before).
+    epochs: int = 16
+    lr: float = 0.003            # constant, a third of the reference's first rate: adjust, not retrain
     holdout: float = 0.25        # share of each digit's pictures kept aside to measure
     per_epoch: int = 1000        # own pictures per epoch (repeated when there are fewer)
-    mnist_per_own: int = 3       # MNIST training digits mixed in per own picture
+    mnist_per_own: int = 2       # MNIST training digits mixed in per own picture: what keeps MNIST read
     seed: int = 0
     mnist_test_subset: int | None = None  # None = all 10000 test digits for the before/after check
     device: str = "cpu"
