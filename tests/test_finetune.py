@@ -6,11 +6,16 @@ import sys
 
 import pytest
 
-from digitlib.checkpoint import load_model
+import numpy as np
+from PIL import Image
+
+from digitlib.checkpoint import load_checkpoint, load_model
 from digitlib.config import SHIPPED_CHECKPOINT
 from digitlib.errors import DigitsError
 from digitlib.handwriting.finetune import FinetuneConfig, finetune, leave_one_writer_out, load_class, merge
 from digitlib.handwriting.folder import load_folder
+from digitlib.pictures.preprocess import steps_for
+from digitlib.train import evaluate
 from digitlib.synthetic.writers import WRITERS, write_folder
 
 from .conftest import ROOT
@@ -38,6 +43,21 @@ def test_pays_off_on_the_writers_held_out_pictures_and_keeps_mnist(eve, tmp_path
     model, meta = load_model(out)
     assert meta["finetune"]["after"]["own"] == r.after["own"] and meta["finetune"]["n_holdout"] == 50
     assert _sha(SHIPPED_CHECKPOINT) == shipped
+
+
+def test_learns_a_source_it_never_saw(tmp_path):
+    """A folder of 900 UCI digits (43 writers, 8x8 as scanned). Fine-tuning too gently (the former
+    defaults: lr 0.0003, 8 epochs) left the model reading 96.2% of the folder, the part it trained
+    on included; the defaults read 97.8%, and 97.8% of the quarter held out (95.1% before)."""
+    from sklearn.datasets import load_digits
+    uci = load_digits()
+    for k in np.random.default_rng(0).permutation(len(uci.target))[:900]:
+        (tmp_path / str(uci.target[k])).mkdir(exist_ok=True)
+        Image.fromarray((255 - uci.images[k] * 255 / 16).astype(np.uint8)).save(tmp_path / str(uci.target[k]) / f"{k}.png")
+    folder = load_folder(tmp_path, steps=steps_for(load_checkpoint(SHIPPED_CHECKPOINT)))
+    r = finetune(folder, cfg=FinetuneConfig(mnist_test_subset=500), progress=False, verbose=False)
+    assert r.after["own"] >= r.before["own"] + 0.02
+    assert evaluate(r.model, folder.data)["accuracy"] >= 0.97
 
 
 def test_refuses_to_write_the_shipped_model_or_learn_from_nothing(eve, tmp_path):
