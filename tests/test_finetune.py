@@ -7,15 +7,17 @@ import sys
 import pytest
 
 import numpy as np
+import torch
 from PIL import Image
 
 from digitlib.checkpoint import load_checkpoint, load_model
-from digitlib.config import SHIPPED_CHECKPOINT
+from digitlib.config import SHIPPED_CHECKPOINT, TrainConfig
 from digitlib.errors import DigitsError
+from digitlib.handwriting import finetune as finetune_module
 from digitlib.handwriting.finetune import FinetuneConfig, finetune, leave_one_writer_out, load_class, merge
 from digitlib.handwriting.folder import load_folder
 from digitlib.pictures.preprocess import steps_for
-from digitlib.train import evaluate
+from digitlib.train import evaluate, run_digits
 from digitlib.synthetic.writers import WRITERS, write_folder
 
 from .conftest import ROOT
@@ -58,6 +60,20 @@ def test_learns_a_source_it_never_saw(tmp_path):
     r = finetune(folder, cfg=FinetuneConfig(mnist_test_subset=500), progress=False, verbose=False)
     assert r.after["own"] >= r.before["own"] + 0.02
     assert evaluate(r.model, folder.data)["accuracy"] >= 0.968  # halfway
+
+
+def test_mixes_in_only_the_digits_the_model_trained_on(eve, monkeypatch):
+    """The shipped model kept 10,000 training digits aside for validation: fine-tuning must not
+    train on them either, or forgetting read on them (bench/finetune_choose.py) flatters."""
+    trained_on = []
+    real = finetune_module.train_one_epoch
+    monkeypatch.setattr(finetune_module, "train_one_epoch",
+                        lambda model, data, *a, **k: trained_on.append(data.images.cpu()) or real(model, data, *a, **k))
+    finetune(eve, cfg=FinetuneConfig().fast(), progress=False, verbose=False)
+    _, validation = run_digits(TrainConfig.from_dict(load_checkpoint(SHIPPED_CHECKPOINT)["config"]))
+    unseen = {image.numpy().tobytes() for image in validation.images}
+    mixed = torch.cat(trained_on)
+    assert len(mixed) >= 900 and not any(image.numpy().tobytes() in unseen for image in mixed)
 
 
 def test_refuses_to_write_the_shipped_model_or_learn_from_nothing(eve, tmp_path):
