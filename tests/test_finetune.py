@@ -124,7 +124,7 @@ def test_cli_finetune_writes_out_and_the_shipped_model_is_untouched(tmp_path):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert "held-out pictures" in r.stdout and f"--checkpoint {out}" in r.stdout
-    assert ", 1 epochs, " in r.stdout  # --fast: one short epoch
+    assert ", 1 epoch, " in r.stdout  # --fast: one short epoch
     load_model(out)
     assert _sha(SHIPPED_CHECKPOINT) == shipped
     r = subprocess.run([sys.executable, "-m", "digitlib", "finetune", str(folder), "--out", str(SHIPPED_CHECKPOINT)],

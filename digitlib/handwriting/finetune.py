@@ -107,7 +107,7 @@ def _finetune(own, checkpoint, cfg, holdout, out, progress, verbose, extra_meta=
     before = _measure(model, mnist_test, holdout)
     n_holdout = 0 if holdout is None else len(holdout)
     say(f"fine-tuning {meta['arch']} from {checkpoint} on {len(own)} pictures "
-        f"({n_holdout} held out), {cfg.epochs} epochs, lr {cfg.lr}")
+        f"({n_holdout} held out), {cfg.epochs} epoch{'s' * (cfg.epochs != 1)}, lr {cfg.lr}")
     began = time.perf_counter()
     with torch.random.fork_rng():  # dropout's draws: seeded here, the caller's random state untouched
         torch.manual_seed(cfg.seed)
