@@ -22,7 +22,10 @@ from digitlib.pictures.preprocess import steps_for, to_tensors
 from digitlib.synthetic import nondigits, restyled, symbols
 from digitlib.train import make_optimizer, probabilities, train_one_epoch
 
-VALIDATION = slice(50000, 60000)  # MNIST training digits kept for choosing the threshold
+# MNIST training digits kept for choosing the threshold. The check never trains on them, but its
+# base model held out a random 10,000 instead, so it saw five in six of these: on the 1,669 it never
+# saw, the shipped threshold doubts 1.02% of digits as is and drawn instead of 1% (checked 2026-12-03).
+VALIDATION = slice(50000, 60000)
 
 
 def top_probability(model, images: torch.Tensor) -> torch.Tensor:
