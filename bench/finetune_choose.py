@@ -23,8 +23,8 @@ from digitlib.config import SHIPPED_CHECKPOINT, TrainConfig
 from digitlib.handwriting.finetune import FinetuneConfig, finetune, split_holdout
 from digitlib.handwriting.folder import DigitFolder, load_folder
 from digitlib.pictures.preprocess import steps_for
+from digitlib.synthetic.restyled import write_uci_folder
 from digitlib.train import evaluate, run_digits
-from finetune_other_source import write
 
 
 def setting(text: str) -> dict:
@@ -65,8 +65,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(lo, hi + 1):
             order = np.random.default_rng(seed).permutation(len(digits.target))[:args.n]
-            folder = load_folder(write(digits.images[order], digits.target[order], Path(tmp) / str(seed), 0),
-                                 steps=steps_for(ckpt))
+            folder = load_folder(write_uci_folder(order, Path(tmp) / str(seed)), steps=steps_for(ckpt))
             splits.append((seed, *validation_split(folder, seed)))
     from digitlib.checkpoint import load_model
     print(f"MNIST validation before: {evaluate(load_model(args.checkpoint)[0], mnist_val)['accuracy']:.2%}")

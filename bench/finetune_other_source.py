@@ -15,21 +15,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from digitlib.checkpoint import load_checkpoint, load_model
 from digitlib.config import SHIPPED_CHECKPOINT
 from digitlib.handwriting.finetune import FinetuneConfig, finetune
 from digitlib.handwriting.folder import accuracy_by_digit, load_folder
 from digitlib.pictures.preprocess import steps_for
-
-
-def write(images, labels, root: Path, start: int) -> Path:
-    for k, (image, label) in enumerate(zip(images, labels)):
-        (root / str(label)).mkdir(parents=True, exist_ok=True)
-        pixels = (255 - image * 255 / 16).astype(np.uint8)  # dark ink on white, as scanned
-        Image.fromarray(pixels).save(root / str(label) / f"{start + k:04d}.png")
-    return root
+from digitlib.synthetic.restyled import write_uci_folder
 
 
 def plain_baseline(digits, train_idx, *measure_on) -> list[float]:
@@ -55,8 +47,8 @@ def main():
     mine_idx, rest_idx = order[:args.n], order[args.n:]
     with tempfile.TemporaryDirectory() as tmp:
         steps = steps_for(load_checkpoint(args.checkpoint))
-        mine = load_folder(steps=steps, root=write(digits.images[mine_idx], digits.target[mine_idx], Path(tmp) / "mine", 0))
-        rest = load_folder(steps=steps, root=write(digits.images[rest_idx], digits.target[rest_idx], Path(tmp) / "rest", args.n))
+        mine = load_folder(steps=steps, root=write_uci_folder(mine_idx, Path(tmp) / "mine"))
+        rest = load_folder(steps=steps, root=write_uci_folder(rest_idx, Path(tmp) / "rest", start=args.n))
         model, _ = load_model(args.checkpoint)
         rest_before = accuracy_by_digit(model, rest)["accuracy"]
         began = time.perf_counter()
@@ -69,7 +61,7 @@ def main():
                              [picture[i] for i in sorted(held)], rest_idx)
     print(f"UCI digits (43 writers, 8x8), seed {args.seed}: fine-tuned on {r.n_train}, "
           f"{r.seconds:.0f} s of training ({wall:.0f} s with the before/after measurements)")
-    print(f"| | before | after | plain SVC on the 8x8 pixels, same pictures |")
+    print("| | before | after | plain SVC on the 8x8 pixels, same pictures |")
     print(f"| held out of the folder ({r.n_holdout}) | {r.before['own']:.1%} | {r.after['own']:.1%} | {svm[0]:.1%} |")
     print(f"| the other {len(rest.data)} UCI digits | {rest_before:.1%} | {rest_after:.1%} | {svm[1]:.1%} |")
     print(f"| MNIST test (10000) | {r.before['mnist']:.2%} | {r.after['mnist']:.2%} |")

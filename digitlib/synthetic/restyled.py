@@ -87,6 +87,20 @@ def uci_digits(size: int = 96) -> tuple[list[np.ndarray], np.ndarray]:
     return pictures, uci.target.astype(np.int64)
 
 
+def write_uci_folder(indices, root, start: int = 0):
+    """UCI digits (by index into scikit-learn's 1,797) as a learner's folder, 8x8 as scanned (dark
+    on white): root/<digit>/<start + k>.png for the k-th index. Returns root."""
+    from pathlib import Path
+
+    from sklearn.datasets import load_digits
+    uci, root = load_digits(), Path(root)
+    for k, i in enumerate(indices):
+        (root / str(uci.target[i])).mkdir(parents=True, exist_ok=True)
+        pixels = (255 - uci.images[i] * 255 / 16).astype(np.uint8)
+        Image.fromarray(pixels).save(root / str(uci.target[i]) / f"{start + k:04d}.png")
+    return root
+
+
 def blocky(digit28: np.ndarray, rng: np.random.Generator, cells: int = 8, size: int = 64) -> np.ndarray:
     """A tiny picture (cells x cells, like the 8x8 digits of scikit-learn) blown up blockily."""
     small = Image.fromarray((digit28 * 255).astype(np.uint8)).resize((cells, cells), Image.BOX)
