@@ -12,8 +12,10 @@ equals). A single dot is close to the trained filled disc once cropped, so it is
 Digits: MNIST test as the model reads it, and test digits drawn on a pad (restyled.on_pad) with
 the normal, a thin and a thick pen.
 
---validation measures what the build may be tuned on instead: the trained kinds with other new
-seeds, and MNIST training digits 50000+ (the threshold's own), as is and drawn on the pad.
+--validation measures what the build may be tuned on instead: letters and symbols in fonts neither
+trained nor measured on (nondigits.VALIDATION_FONTS; letters in three Liberation faces too, where
+installed), the trained kinds with other new seeds, and MNIST training digits 50000+ (the
+threshold's own), as is and drawn on the pad.
 """
 import argparse
 import sys
@@ -68,7 +70,10 @@ def main():
     print(f"{args.check.name}: threshold {check.threshold:.3f}; {args.n} pictures per kind\n")
     print("| non-digits | kind | flagged | read as a digit, >90% sure, without the check |\n|---|---|---:|---:|")
     if args.validation:
-        groups = {"trained on (validation seeds)": (list(TRAIN_KINDS), 2)}
+        system = [f for f in nondigits.VALIDATION_SYSTEM_FONTS if Path(f).is_file()]
+        fonts = ([f"{k}:{f}" for k in ("letters", "symbols") for f in nondigits.VALIDATION_FONTS]
+                 + [f"letters:{f}" for f in system])
+        groups = {"fonts never trained nor measured on": (fonts, 2), "trained on (validation seeds)": (list(TRAIN_KINDS), 2)}
     else:
         groups = {"never trained on": (UNSEEN_KINDS, 3), "never trained on, near a trained kind": (NEAR_TRAINED, 3),
                   "trained on (new samples)": (list(TRAIN_KINDS), 3)}
@@ -77,7 +82,8 @@ def main():
         for kind in kinds:
             flagged, confident = read(model, check, nondigits.make(kind, args.n, seed=seed), steps)
             rates.append(flagged)
-            print(f"| {kind.replace(':', ', ').replace('.ttf', '')} | {label} | {flagged:.1%} | {confident:.1%} |")
+            shown = kind.replace(":", ", ").replace(".ttf", "").replace(f"{nondigits.LIBERATION}/", "")
+            print(f"| {shown} | {label} | {flagged:.1%} | {confident:.1%} |")
         print(f"| **all {len(kinds)} kinds together** | {label} | **{np.mean(rates):.1%}** | |")
 
     mnist = load_mnist(True) if args.validation else load_mnist(False)

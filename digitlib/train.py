@@ -72,11 +72,16 @@ def evaluate(model: nn.Module, data: MNISTTensors, batch_size: int = 256,
     return {"loss": total_loss / len(data), "accuracy": correct / len(data)}
 
 
+def logits_of(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """The model's ten logits (N, 10), on the CPU, for images (N, 1, 28, 28) in [0, 1]."""
+    unlabelled = MNISTTensors(images, torch.zeros(len(images), dtype=torch.long))
+    return torch.cat([logits.cpu() for logits, _ in batched_logits(model, unlabelled, batch_size)])
+
+
 def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """The softmax over the ten digits (N, 10), on the CPU, for images (N, 1, 28, 28) in [0, 1]:
     the one place the course turns a model's logits into probabilities."""
-    unlabelled = MNISTTensors(images, torch.zeros(len(images), dtype=torch.long))
-    return torch.cat([logits.softmax(1).cpu() for logits, _ in batched_logits(model, unlabelled, batch_size)])
+    return logits_of(model, images, batch_size).softmax(1)
 
 
 @dataclass

@@ -23,12 +23,18 @@ LOOK_LIKE_DIGITS = set("OoDIiljZzSsbGTBgqA")
 LETTERS = "".join(c for c in string.ascii_letters if c not in LOOK_LIKE_DIGITS)
 TRAIN_FONTS = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansMono.ttf"]
 TEST_FONTS = ["STIXGeneral.ttf", "cmr10.ttf", "cmss10.ttf"]   # serif and Computer Modern: never trained on
+# Neither trained nor measured on: what the check's recipe is chosen by (bench/not_sure.py --validation),
+# with three Liberation faces where the system has them
+VALIDATION_FONTS = ["DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf"]
+LIBERATION = Path("/usr/share/fonts/truetype/liberation")
+VALIDATION_SYSTEM_FONTS = [str(LIBERATION / f) for f in
+                           ("LiberationSerif-Regular.ttf", "LiberationSans-Italic.ttf", "LiberationMono-Regular.ttf")]
 
 
 def letter(char: str, font: str, rng: np.random.Generator, pad: int = 280) -> Image.Image:
     """One letter, dark on white, at a random size, place and small rotation."""
     size = int(rng.uniform(0.45, 0.8) * pad)
-    face = ImageFont.truetype(str(FONTS / font), size)
+    face = ImageFont.truetype(str(FONTS / font), size)  # an absolute path stays itself
     image = Image.new("L", (pad, pad), 255)
     ImageDraw.Draw(image).text((pad / 2, pad / 2), char, font=face, fill=0, anchor="mm")
     return image.rotate(rng.uniform(-15, 15), fillcolor=255)
