@@ -29,6 +29,7 @@ from digitlib.synthetic import nondigits
 from digitlib.synthetic import restyled
 from digitlib.config import DIGIT_CHECK, SHIPPED_CHECKPOINT
 from digitlib.data import load_mnist
+from digitlib.errors import DigitsError
 from digitlib.predict import Predictor
 from digitlib.pictures.preprocess import to_tensors
 from digitlib.train import probabilities
@@ -66,14 +67,19 @@ def main():
     if not args.check.is_file():
         sys.exit(f"error: no digit check at {args.check} (make one with scripts/make_digit_check.py)")
     shipped = Predictor(SHIPPED_CHECKPOINT, check=None)
-    model, steps, check = shipped.model, shipped.steps, DigitCheck(args.check)  # pictures as the pad reads them
+    try:
+        check = DigitCheck(args.check)
+    except DigitsError as e:
+        sys.exit(f"error: {e}")
+    model, steps = shipped.model, shipped.steps  # pictures as the pad reads them
     print(f"{args.check.name}: threshold {check.threshold:.3f}; {args.n} pictures per kind\n")
     print("| non-digits | kind | flagged | read as a digit, >90% sure, without the check |\n|---|---|---:|---:|")
     if args.validation:
         system = [f for f in nondigits.VALIDATION_SYSTEM_FONTS if Path(f).is_file()]
         fonts = ([f"{k}:{f}" for k in ("letters", "symbols") for f in nondigits.VALIDATION_FONTS]
                  + [f"letters:{f}" for f in system])
-        groups = {"fonts never trained nor measured on": (fonts, 2), "trained on (validation seeds)": (list(TRAIN_KINDS), 2)}
+        groups = {"fonts never trained nor measured on": (fonts, 2),
+                  "trained on (validation seeds)": (list(TRAIN_KINDS), 2)}
     else:
         groups = {"never trained on": (UNSEEN_KINDS, 3), "never trained on, near a trained kind": (NEAR_TRAINED, 3),
                   "trained on (new samples)": (list(TRAIN_KINDS), 3)}

@@ -2,7 +2,7 @@
 
     python scripts/make_digit_check.py [--base models/mnist_cnn_shipped.pth] [--out models/digit_check.pth]
 
-About 8 minutes on a quiet 2-core CPU. Then measure it: python bench/not_sure.py (--validation: what to choose on)
+About 9 minutes on the 2-core CPU (measured with other work running). Then measure it: python bench/not_sure.py (--validation: what to choose on)
 The shipped check was built from the previously shipped model, which made the better check (README,
 "Not sure this is a digit"): git show 8ce10d5:models/mnist_cnn_shipped.pth > base.pth, then --base base.pth
 """

@@ -73,12 +73,13 @@ def test_a_model_without_a_threshold_is_not_a_check(shipped_checkpoint):
 
 def test_a_check_from_an_older_release_is_refused_not_misread(shipped_checkpoint, tmp_path):
     """An older check's threshold (about 0.2) is on the top probability: read against logsumexp
-    scores (digits score about 8) it would doubt nothing. It is refused in one line instead."""
+    scores (digits score about 15, the threshold is about 2.4) it would doubt nothing. It is
+    refused in one line instead, saying how to get the right one."""
     from digitlib.checkpoint import load_model, save_checkpoint
 
     model, meta = load_model(shipped_checkpoint)
     old = save_checkpoint(tmp_path / "old_check.pth", model, meta["arch"], reject={"threshold": 0.204})
-    with pytest.raises(DigitsError, match="older release; remake it"):
+    with pytest.raises(DigitsError, match="from another release.*git checkout -- models/digit_check.pth"):
         DigitCheck(old)
 
 
@@ -103,7 +104,7 @@ def test_the_pad_greys_out_a_drawing_that_is_no_digit(predictor):
     assert 'data-sure="false"' in pad.result.value and "Not sure this is a digit" in pad.result.value
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage", "no threshold"])
+@pytest.mark.parametrize("damage", ["missing", "garbage", "no threshold", "another release"])
 def test_a_missing_or_damaged_check_is_said_and_digits_are_still_read(shipped_checkpoint, tmp_path, capsys,
                                                                        monkeypatch, damage):
     from digitlib.cli import main
@@ -113,6 +114,11 @@ def test_a_missing_or_damaged_check_is_said_and_digits_are_still_read(shipped_ch
         check.write_bytes(b"PK\x03\x04 not a whole checkpoint")
     elif damage == "no threshold":
         check.write_bytes(shipped_checkpoint.read_bytes())
+    elif damage == "another release":  # a threshold on the top probability
+        from digitlib.checkpoint import load_model, save_checkpoint
+
+        model, meta = load_model(shipped_checkpoint)
+        save_checkpoint(check, model, meta["arch"], reject={"threshold": 0.204})
     said = "is missing" if damage == "missing" else "is off"
     p = Predictor(shipped_checkpoint, check=check)
     assert p.check is None and said in p.check_problem and said in p.describe()
