@@ -5,6 +5,8 @@ drawing notebook when no one is there to draw (CI).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -90,9 +92,7 @@ def uci_digits(size: int = 96) -> tuple[list[np.ndarray], np.ndarray]:
 def write_uci_folder(indices, root, start: int = 0):
     """UCI digits (by index into scikit-learn's 1,797) as a learner's folder, 8x8 as scanned (dark
     on white): root/<digit>/<start + k>.png for the k-th index. Returns root."""
-    from pathlib import Path
-
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # here, not above: the pad and window never pay for it
     uci, root = load_digits(), Path(root)
     for k, i in enumerate(indices):
         (root / str(uci.target[i])).mkdir(parents=True, exist_ok=True)
