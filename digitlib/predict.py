@@ -34,7 +34,8 @@ class Prediction:
         """What the window, the pad and the CLI say about it: how sure, or not sure at all."""
         if not self.sure:
             return "Not sure this is a digit"
-        return f"{self.confidence:.1%} sure" + ("" if self.checked else " (not checked: no 'not sure' check)")
+        # Why not checked (missing, refused, or none asked for) is Predictor.describe's to say, once.
+        return f"{self.confidence:.1%} sure" + ("" if self.checked else " (not checked)")
 
     def as_dict(self) -> dict:
         return {"digit": self.digit, "sure": self.sure, "checked": self.checked, "confidence": self.confidence,
