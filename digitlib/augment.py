@@ -7,8 +7,8 @@ of one PIL call per image we build every image's sampling grid at once and resam
 batch with one ``grid_sample``: the same result, without per-sample Python.
 
 More laws make a model for other people's pictures rather than MNIST's alone (the shipped
-model's recipe uses the first two): ``random_pen`` (thicker, thinner and blurrier strokes than
-MNIST's one pen), ``random_coarse`` (a small picture shown big) and ``random_elastic`` (Simard
+model's recipe uses the first two): ``random_pen`` (thicker and blurrier strokes than MNIST's one
+pen), ``random_thin`` (thinner ones), ``random_coarse`` (a small picture shown big) and ``random_elastic`` (Simard
 et al., 2003: the wobble of another hand).
 """
 from __future__ import annotations
@@ -77,6 +77,18 @@ def random_pen(images: torch.Tensor, strength: float = 1.0,
     return torch.where(pick == 0, thick, torch.where(pick == 1, blurred, images))
 
 
+def random_thin(images: torch.Tensor, strength: float = 0.6,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """A quarter of the images of (N, 1, H, W) in [0, 1] drawn with a thinner pen: the grey edge
+    of each stroke, below a random level up to strength, cut off, the rest back to full strength
+    (as restyled.on_pad's thin pen does to a drawing)."""
+    n = len(images)
+    pick = (torch.rand(n, generator=generator) < 0.25)[:, None, None, None].to(images.device)
+    cut = (torch.rand(n, generator=generator) * strength)[:, None, None, None].to(images)
+    thin = _full_strength(((images - cut) / (1 - cut)).clamp(0, 1))
+    return torch.where(pick, thin, images)
+
+
 def random_coarse(images: torch.Tensor, strength: float = 1.0,
                   generator: torch.Generator | None = None) -> torch.Tensor:
     """Half of the images of (N, 1, H, W) seen through a coarser grid, as a small picture blown up
@@ -131,4 +143,4 @@ def random_elastic(images: torch.Tensor, alpha: float = 34.0, sigma: float = 4.0
 
 
 __all__ = ["AffineParams", "sample_affine_params", "apply_affine", "random_affine", "random_pen",
-           "random_coarse", "random_elastic"]
+           "random_thin", "random_coarse", "random_elastic"]

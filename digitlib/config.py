@@ -125,11 +125,18 @@ class TrainConfig:
     # bilinear (best test accuracy 99.53/99.60% vs 99.34-99.44%, see README)
     interpolation: str = "nearest"
     pen: float = 0.0             # > 0: thicker and blurrier strokes too (augment.random_pen)
+    thin: float = 0.0            # > 0: thinner strokes too, the grey edge cut up to this level (augment.random_thin)
     coarse: float = 0.0          # > 0: half the digits seen through a coarser grid (augment.random_coarse)
     elastic: float = 0.0         # > 0: elastic distortion of this many pixels (augment.random_elastic)
     # > 0: pictures labelled NOT_A_DIGIT are pushed toward a flat softmax, this strongly against
     # the digits' loss, and BatchNorm keeps the digits' statistics (the "not sure" check, not_sure.py)
     outlier_weight: float = 0.0
+    # > 0 (with outlier_weight): also a squared hinge, this strong, on how loudly the network
+    # answers (the logsumexp of its logits, the "not sure" check's score): digits pushed above
+    # score_floor, NOT_A_DIGIT pictures below score_ceiling ("energy-bounded", Liu et al. 2020)
+    score_weight: float = 0.0
+    score_floor: float = 8.0
+    score_ceiling: float = 1.5
     seed: int = 0
     train_subset: int | None = None  # None = all 60000 training images
     test_subset: int | None = None   # None = all 10000 test images
@@ -178,8 +185,12 @@ class TrainConfig:
             ("shift_votes", self.shift_votes in (None, True, False), "None, True or False"),
             ("pen", 0 <= self.pen <= 1, "in [0, 1]"),
             ("coarse", 0 <= self.coarse <= 1, "in [0, 1]"),
+            ("thin", 0 <= self.thin < 1, "in [0, 1)"),
             ("elastic", math.isfinite(self.elastic) and self.elastic >= 0, ">= 0"),
             ("outlier_weight", math.isfinite(self.outlier_weight) and self.outlier_weight >= 0, ">= 0"),
+            ("score_weight", math.isfinite(self.score_weight) and self.score_weight >= 0, ">= 0"),
+            ("score_floor", math.isfinite(self.score_floor) and self.score_floor > self.score_ceiling,
+             "a number above score_ceiling"),
         ]
         for name, ok, rule in checks:
             if not ok:

@@ -53,9 +53,12 @@ def choose_threshold(model, digits: torch.Tensor, flag_rate: float) -> float:
 # trained kinds with new seeds: the drawn digits, the threshold at 1% of validation digits as is
 # *and* drawn (1.3-4.2% of drawn digits doubted before, 0.5-2.5% after), outlier weight 1 (2 was
 # no better). Then, on letters and symbols in fonts neither trained nor measured on: the score
-# (SCORE), 24 epochs and lr 0.003 instead of 6 and 0.001 (the README's table has every setting tried).
+# (SCORE), 24 epochs and lr 0.003 instead of 6 and 0.001. Third, for the digits it doubted (thin pens
+# most): hinges on the score (digits above 8, non-digits below 1.5) and thinner pens for a quarter
+# of everything it trains on, which lifted the doubted digits off the non-digits' flat log 10 = 2.30,
+# so that FLAG_RATE could drop from 1% to 0.75% (the README's table has every setting tried).
 CHECK_RECIPE = TrainConfig(recipe="not-sure check", epochs=24, lr=3e-3, batch_size=128, interpolation="bilinear",
-                           outlier_weight=1.0)
+                           outlier_weight=1.0, thin=0.6, score_weight=0.1, score_floor=8.0, score_ceiling=1.5)
 
 
 def outlier_exposure(model, outliers: torch.Tensor, cfg: TrainConfig = CHECK_RECIPE, progress: bool = True,
@@ -90,7 +93,11 @@ TRAIN_KINDS = {"letters": 1000, "symbols": 1000, "square": 300, "triangle": 300,
 # A single dot is left out: cropped, it is a filled disc, a trained kind.
 UNSEEN_KINDS = ([f"letters:{f}" for f in nondigits.TEST_FONTS] + [f"symbols:{f}" for f in nondigits.TEST_FONTS]
                 + ["held_out_symbols"] + [k for k in nondigits.TEST_SHAPES if k != "dot"] + list(symbols.TEST_SHAPES))
-FLAG_RATE = 0.01  # the share of validation digits (as is and drawn) the check may doubt
+# The share of validation digits (as is and drawn) the check may doubt: of 1, 0.75, 0.6 and 0.5%, the
+# largest at which the shipped build doubted under 0.7% of each pen's validation digits (3,000 per
+# pen: bench/not_sure.py --validation --digits 3000), room for other writers. Choose it again for
+# another build: two builds of this recipe differed by up to 1.4 points of the fonts flagged.
+FLAG_RATE = 0.0075
 
 
 DRAWN = 10000  # training digits (0-49999) also drawn on a pad with thin to thick pens, as the pad delivers them

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from digitlib.augment import random_affine, random_coarse, random_elastic, random_pen
+from digitlib.augment import random_affine, random_coarse, random_elastic, random_pen, random_thin
 from digitlib.checkpoint import load_checkpoint, save_checkpoint
 from digitlib.config import TrainConfig
 from digitlib.data import NOT_A_DIGIT, MNISTTensors, load_mnist, normalize
@@ -118,7 +118,8 @@ def run_digits(cfg: TrainConfig, train: MNISTTensors | None = None) -> tuple[MNI
 
 def digit_loss(logits: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
     """Cross-entropy on the digits. Pictures labelled NOT_A_DIGIT (-1), only in the "not sure"
-    check's training, are pushed toward a flat softmax instead (every digit 10%)."""
+    check's training, are pushed toward a flat softmax instead (every digit 10%); cfg.score_weight
+    adds hinges on how loudly each answers (TrainConfig)."""
     if not cfg.outlier_weight:
         return F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
     digit = y != NOT_A_DIGIT
@@ -127,6 +128,11 @@ def digit_loss(logits: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch
         loss = loss + F.cross_entropy(logits[digit], y[digit], label_smoothing=cfg.label_smoothing)
     if not digit.all():
         loss = loss - cfg.outlier_weight * F.log_softmax(logits[~digit], 1).mean()
+    if cfg.score_weight:  # digits answered loudly, the rest quietly: the hinges are 0 once they are
+        score = logits.logsumexp(1)
+        hinge = ((F.relu(cfg.score_floor - score[digit]) ** 2).sum()
+                 + (F.relu(score[~digit] - cfg.score_ceiling) ** 2).sum())
+        loss = loss + cfg.score_weight * hinge / len(y)
     return loss
 
 
@@ -158,6 +164,8 @@ def train_one_epoch(model: nn.Module, train: MNISTTensors, optimizer, cfg: Train
             x = random_affine(x, cfg.degrees, cfg.translate, generator=gen, mode=cfg.interpolation)
             if cfg.pen:
                 x = random_pen(x, cfg.pen, generator=gen)
+            if cfg.thin:
+                x = random_thin(x, cfg.thin, generator=gen)
             if cfg.coarse:
                 x = random_coarse(x, cfg.coarse, generator=gen)
             if cfg.elastic:

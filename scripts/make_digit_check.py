@@ -21,4 +21,4 @@ args = ap.parse_args()
 began = time.perf_counter()
 reject = build_check(args.base, args.out)
 print(f"saved {args.out} in {time.perf_counter() - began:.0f} s: threshold {reject['threshold']:.3f} "
-      f"(doubts {reject['validation_flag_rate']:.0%} of MNIST validation digits)")
+      f"(doubts {reject['validation_flag_rate']:.1%} of MNIST validation digits)")

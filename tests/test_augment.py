@@ -95,7 +95,7 @@ def test_random_coarse_blurs_half_the_digits_in_place_and_strength_zero_changes_
     assert (centre(b) - centre(a)).abs().max() < 1.0
 
 
-@pytest.mark.parametrize("law", ["random_affine", "random_pen", "random_coarse", "random_elastic"])
+@pytest.mark.parametrize("law", ["random_affine", "random_pen", "random_thin", "random_coarse", "random_elastic"])
 def test_the_generator_alone_decides_each_draw(mnist_test, law):
     """Training seeds one generator for shuffling and augmenting (and --resume restores it): a law
     that drew from torch's global random state instead would make runs and resumes differ."""
@@ -110,3 +110,17 @@ def test_the_generator_alone_decides_each_draw(mnist_test, law):
     assert torch.equal(first, again)  # the same generator, whatever the global state: the same draw
     assert torch.equal(torch.random.get_rng_state(), state)  # and the global state is not drawn from
     assert not torch.equal(first, draw(x, generator=torch.Generator().manual_seed(6)))
+
+
+def test_random_thin_cuts_the_grey_edge_of_a_quarter_of_the_strokes_and_keeps_them_at_full_strength():
+    from digitlib.augment import random_thin
+    from digitlib.data import load_mnist
+
+    x = load_mnist(False).images[:400]
+    out = random_thin(x, 0.6, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 + 1e-6
+    changed = (out - x).abs().flatten(1).amax(1) > 1e-6
+    assert 0.15 < changed.float().mean() < 0.35  # about a quarter
+    ink_before, ink_after = (x[changed] > 0.05).flatten(1).sum(1), (out[changed] > 0.05).flatten(1).sum(1)
+    assert (ink_after <= ink_before).all() and (ink_after < ink_before).float().mean() > 0.9  # thinner strokes
+    assert torch.allclose(out[changed].flatten(1).amax(1), torch.ones(int(changed.sum())))  # still black ink

@@ -25,7 +25,7 @@ def test_non_digits_it_never_trained_on_are_flagged(predictor):
     assert predictor.check is not None, f"{DIGIT_CHECK} is missing"
     flagged = {kind: np.mean([not predictor.predict(p).sure for p in nondigits.make(kind, 20, seed=11)])
                for kind in UNSEEN_KINDS}
-    assert np.mean(list(flagged.values())) >= 0.92, flagged
+    assert np.mean(list(flagged.values())) >= 0.90, flagged  # 92.4% with the shipped check
     for kind in ("letters:STIXGeneral.ttf", "letters:cmss10.ttf", "arrow", "heart", "smiley"):
         read = [predictor.predict(p) for p in nondigits.make(kind, 40, seed=11)]
         assert np.mean([not p.sure for p in read]) >= 0.85, kind
@@ -55,9 +55,24 @@ def test_digits_are_rarely_flagged(predictor, mnist_test, rng):
     from digitlib.synthetic import restyled
 
     doubted = (~predictor.check.is_digit(mnist_test.images)).float().mean().item()
-    assert doubted <= 0.0125  # the threshold doubts 1% of validation digits
+    assert doubted <= 0.01  # the threshold doubts 0.75% of validation digits
     drawn = [predictor.predict(restyled.on_pad(mnist_test.images[i, 0].numpy(), rng)) for i in range(300)]
-    assert np.mean([not p.sure for p in drawn]) <= 0.03
+    assert np.mean([not p.sure for p in drawn]) <= 0.02
+
+
+@pytest.mark.parametrize("pen", [0.5, 2.0])
+def test_digits_drawn_with_a_thin_or_a_thick_pen_are_rarely_doubted(predictor, mnist_test, pen):
+    """Issue 18: drawn digits doubted at most 1%. 1,000 test digits drawn with the pen, as
+    bench/not_sure.py draws them; the check before the score hinges and thinner pens doubted
+    2.1% of thin-pen and 2.0% of thick-pen digits."""
+    from digitlib.pictures.preprocess import to_tensors
+    from digitlib.synthetic import restyled
+
+    rng = np.random.default_rng(0)
+    drawn = to_tensors([restyled.on_pad(mnist_test.images[i, 0].numpy(), rng, stroke=pen) for i in range(1000)],
+                       predictor.steps)
+    doubted = int((~predictor.check.is_digit(drawn)).sum())
+    assert doubted <= 10, f"{doubted} of 1,000 doubted"
 
 
 def test_without_a_check_everything_is_a_digit(shipped_checkpoint):

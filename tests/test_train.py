@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -184,3 +185,29 @@ def test_digit_loss_is_cross_entropy_on_digits_and_flattens_what_is_not_a_digit(
     flat[3:], peaked[3:] = 0.0, 0.0
     peaked[3:, 7] = 8.0  # a non-digit read as a sure 7 costs more than one read as nothing in particular
     assert digit_loss(peaked, y, check) > digit_loss(flat, y, check)
+
+
+def test_score_hinges_push_quiet_digits_up_and_loud_non_digits_down_and_leave_the_rest():
+    """score_weight adds (floor - score)^2 for each digit answered too quietly and (score - ceiling)^2
+    for each non-digit answered too loudly, score being the logsumexp the check thresholds."""
+    from digitlib.config import TrainConfig
+    from digitlib.data import NOT_A_DIGIT
+    from digitlib.train import digit_loss
+
+    y = torch.tensor([3, 1, NOT_A_DIGIT, NOT_A_DIGIT])
+    logits = torch.full((4, 10), -20.0)
+    logits[0, 3] = 5.0                      # a quiet digit: score 5, two under the floor
+    logits[1, 1] = 9.0                      # a loud one: above the floor, no hinge
+    logits[2] = 0.0                         # a non-digit at log(10) = 2.30: 0.30 over the ceiling
+    logits[3] = -3.0                        # a quiet non-digit: no hinge
+    without = TrainConfig(outlier_weight=1.0, score_floor=7.0, score_ceiling=2.0)
+    hinged = without.but(score_weight=0.5)
+    expected = 0.5 * (2.0 ** 2 + (math.log(10) - 2.0) ** 2) / 4
+    assert torch.allclose(digit_loss(logits, y, hinged) - digit_loss(logits, y, without), torch.tensor(expected), atol=1e-4)
+    logits.requires_grad_(True)
+    digit_loss(logits, y, hinged).backward()
+    assert logits.grad[0, 3] < 0 and (logits.grad[2] > 0).all()  # a step raises the quiet digit, lowers the loud non-digit
+    with pytest.raises(DigitsError, match="score_floor must be a number above score_ceiling"):
+        hinged.but(score_floor=1.0).validate()  # a floor under the ceiling asks digits to be quieter than the rest
+    with pytest.raises(DigitsError, match=r"thin must be in \[0, 1\)"):
+        hinged.but(thin=1.0).validate()  # a cut at full strength would erase every stroke
