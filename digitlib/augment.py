@@ -6,10 +6,10 @@ recipe used it: per image an angle uniform in [-15, 15] degrees and a shift unif
 of one PIL call per image we build every image's sampling grid at once and resample the
 batch with one ``grid_sample``: the same result, without per-sample Python.
 
-More laws make a model for other people's pictures rather than MNIST's alone (the shipped
-model's recipe uses the first two): ``random_pen`` (thicker and blurrier strokes than MNIST's one
-pen), ``random_thin`` (thinner ones), ``random_coarse`` (a small picture shown big) and ``random_elastic`` (Simard
-et al., 2003: the wobble of another hand).
+More laws make a model for other people's pictures rather than MNIST's alone: ``random_pen``
+(thicker and blurrier strokes than MNIST's one pen) and ``random_coarse`` (a small picture shown
+big), which the shipped model's recipe uses; ``random_thin`` (thinner strokes), which the "not
+sure" check's uses; and ``random_elastic`` (Simard et al., 2003: the wobble of another hand).
 """
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ def random_thin(images: torch.Tensor, strength: float = 0.6,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """A quarter of the images of (N, 1, H, W) in [0, 1] drawn with a thinner pen: the grey edge
     of each stroke, below a random level up to strength, cut off, the rest back to full strength
-    (as restyled.on_pad's thin pen does to a drawing)."""
+    (like restyled.on_pad's thin pen, which cuts a drawing's grey edge off at 280 px). A picture
+    no brighter than its cut comes out blank: rare, as strokes here reach full strength."""
     n = len(images)
     pick = (torch.rand(n, generator=generator) < 0.25)[:, None, None, None].to(images.device)
     cut = (torch.rand(n, generator=generator) * strength)[:, None, None, None].to(images)

@@ -188,7 +188,9 @@ class TrainConfig:
             ("thin", 0 <= self.thin < 1, "in [0, 1)"),
             ("elastic", math.isfinite(self.elastic) and self.elastic >= 0, ">= 0"),
             ("outlier_weight", math.isfinite(self.outlier_weight) and self.outlier_weight >= 0, ">= 0"),
-            ("score_weight", math.isfinite(self.score_weight) and self.score_weight >= 0, ">= 0"),
+            ("score_weight", math.isfinite(self.score_weight) and self.score_weight >= 0
+             and (self.outlier_weight > 0 or self.score_weight == 0), ">= 0, and 0 unless outlier_weight > 0"),
+            ("score_ceiling", math.isfinite(self.score_ceiling), "a number"),
             ("score_floor", math.isfinite(self.score_floor) and self.score_floor > self.score_ceiling,
              "a number above score_ceiling"),
         ]

@@ -27,7 +27,7 @@ from digitlib.train import logits_of, make_optimizer, train_one_epoch
 
 # MNIST training digits kept for choosing the threshold. The check never trains on them, but its
 # base model held out a random 10,000 instead, so it saw five in six of these: on the 1,669 it never
-# saw, the previous check's threshold doubted 1.02% of digits as is and drawn instead of 1%.
+# saw, the first check's threshold doubted 1.02% of digits as is and drawn instead of 1%.
 VALIDATION = slice(50000, 60000)
 
 
@@ -49,14 +49,15 @@ def choose_threshold(model, digits: torch.Tensor, flag_rate: float) -> float:
 # The check is the base model fine-tuned by train_one_epoch on MNIST training digits 0-49999, 10,000
 # of them also drawn on a pad, and as many non-digits (they repeat), the reference's augmentation with
 # bilinear resampling, at a constant learning rate (outlier_exposure steps no schedule). Chosen on
-# validation (bench/not_sure.py --validation) in two rounds. First, with the top probability and the
+# validation (bench/not_sure.py --validation) in three rounds. First, with the top probability and the
 # trained kinds with new seeds: the drawn digits, the threshold at 1% of validation digits as is
 # *and* drawn (1.3-4.2% of drawn digits doubted before, 0.5-2.5% after), outlier weight 1 (2 was
 # no better). Then, on letters and symbols in fonts neither trained nor measured on: the score
 # (SCORE), 24 epochs and lr 0.003 instead of 6 and 0.001. Third, for the digits it doubted (thin pens
 # most): hinges on the score (digits above 8, non-digits below 1.5) and thinner pens for a quarter
-# of everything it trains on, which lifted the doubted digits off the non-digits' flat log 10 = 2.30,
-# so that FLAG_RATE could drop from 1% to 0.75% (the README's table has every setting tried).
+# of everything it trains on. Before, the digits it doubted scored like non-digits (about log 10 =
+# 2.30, a flat softmax); the hinges open a gap between the two, so FLAG_RATE could drop from 1% to
+# 0.75% and still flag as many non-digits (the README's table has every setting tried).
 CHECK_RECIPE = TrainConfig(recipe="not-sure check", epochs=24, lr=3e-3, batch_size=128, interpolation="bilinear",
                            outlier_weight=1.0, thin=0.6, score_weight=0.1, score_floor=8.0, score_ceiling=1.5)
 

@@ -128,7 +128,10 @@ def digit_loss(logits: torch.Tensor, y: torch.Tensor, cfg: TrainConfig) -> torch
         loss = loss + F.cross_entropy(logits[digit], y[digit], label_smoothing=cfg.label_smoothing)
     if not digit.all():
         loss = loss - cfg.outlier_weight * F.log_softmax(logits[~digit], 1).mean()
-    if cfg.score_weight:  # digits answered loudly, the rest quietly: the hinges are 0 once they are
+    # A flat softmax says nothing of how loud the logits are: a doubted digit could score just like a
+    # non-digit. The hinges push the two scores apart, so a threshold between them doubts fewer
+    # digits; each picture's hinge counts as one of the batch, like its cross-entropy.
+    if cfg.score_weight:
         score = logits.logsumexp(1)
         hinge = ((F.relu(cfg.score_floor - score[digit]) ** 2).sum()
                  + (F.relu(score[~digit] - cfg.score_ceiling) ** 2).sum())

@@ -211,3 +211,21 @@ def test_score_hinges_push_quiet_digits_up_and_loud_non_digits_down_and_leave_th
         hinged.but(score_floor=1.0).validate()  # a floor under the ceiling asks digits to be quieter than the rest
     with pytest.raises(DigitsError, match=r"thin must be in \[0, 1\)"):
         hinged.but(thin=1.0).validate()  # a cut at full strength would erase every stroke
+    with pytest.raises(DigitsError, match="score_weight must be >= 0, and 0 unless outlier_weight > 0"):
+        TrainConfig(score_weight=0.1).validate()  # digit_loss adds hinges only with outlier_weight
+
+
+def test_the_training_loop_draws_thinner_pens_when_asked(mnist_test, monkeypatch):
+    """cfg.thin only counts if train_one_epoch passes it on to augment.random_thin, every batch."""
+    import digitlib.train as train
+    from digitlib.models import build_model
+
+    calls, real = [], train.random_thin
+    monkeypatch.setattr(train, "random_thin", lambda x, strength, generator: calls.append(strength) or
+                        real(x, strength, generator=generator))
+    model, data = build_model("DigitCNN"), mnist_test.subset(64, seed=0)
+    for thin in (0.0, 0.5):
+        cfg = TrainConfig(batch_size=32, thin=thin)
+        train.train_one_epoch(model, data, train.make_optimizer(model.parameters(), cfg)[0], cfg,
+                              torch.Generator().manual_seed(0), progress=False)
+    assert calls == [0.5, 0.5]  # none without thin; then once per batch, at its strength
