@@ -57,7 +57,7 @@ def choose_threshold(model, digits: torch.Tensor, flag_rate: float) -> float:
 # most): hinges on the score (digits above 8, non-digits below 1.5) and thinner pens for a quarter
 # of everything it trains on. Before, the digits it doubted scored like non-digits (about log 10 =
 # 2.30, a flat softmax); the hinges open a gap between the two, so FLAG_RATE could drop from 1% to
-# 0.75% and still flag as many non-digits (the README's table has every setting tried).
+# 0.75% and flag about as many validation non-digits (the README's table has every setting tried).
 CHECK_RECIPE = TrainConfig(recipe="not-sure check", epochs=24, lr=3e-3, batch_size=128, interpolation="bilinear",
                            outlier_weight=1.0, thin=0.6, score_weight=0.1, score_floor=8.0, score_ceiling=1.5)
 
