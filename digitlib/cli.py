@@ -70,7 +70,8 @@ def _tell(text: str) -> None:
     tee too), say it on the terminal instead, so the hint is not lost."""
     try:
         print(text, file=sys.stderr, flush=True)
-        return
+        if not _reader_died(sys.stderr):
+            return
     except OSError:
         pass
     try:
@@ -79,6 +80,30 @@ def _tell(text: str) -> None:
     except OSError:
         pass  # no terminal either: the exit code still says "interrupted"
     _quiet_dead_pipes()
+
+
+def _reader_died(stream, wait: float = 0.5) -> bool:
+    """Whether stream is a pipe whose reader is gone within `wait` seconds. The reader gets the same
+    Ctrl-C as we do, but may die just after our write landed in the pipe's buffer: then the write
+    succeeded and the text is lost all the same. Linux reports a pipe without readers as POLLERR."""
+    import select
+    import stat
+    import time
+
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode) or not hasattr(select, "poll"):
+            return False
+    except (OSError, ValueError):
+        return False
+    poller, deadline = select.poll(), time.monotonic() + wait
+    poller.register(fd, select.POLLOUT)
+    while True:
+        if any(events & select.POLLERR for _, events in poller.poll(0)):
+            return True
+        if time.monotonic() >= deadline:  # a reader that survives Ctrl-C (tee -i) got the text
+            return False
+        time.sleep(0.02)
 
 
 def _quiet_dead_pipes() -> None:

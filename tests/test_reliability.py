@@ -178,6 +178,35 @@ def test_ctrl_c_on_train_piped_through_a_shell_says_interrupted_and_exits_130(tm
     assert (tmp_path / "m.last.pth").is_file()
 
 
+def test_a_hint_written_into_a_pipe_whose_reader_then_dies_still_reaches_the_terminal():
+    """The race behind a flaky run of the test above: after Ctrl-C our write into `| cat` can land in
+    the pipe's buffer just before cat dies of the same Ctrl-C. The write succeeded, yet nobody reads
+    it: the hint must go to the terminal as well."""
+    import select
+
+    code = "from digitlib.cli import _tell; _tell('interrupted; continue with: again')"
+    master, slave = os.openpty()
+    reader, writer = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=slave, stdout=slave, stderr=writer,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=_on_its_own_terminal)
+    os.close(slave)
+    os.close(writer)
+    assert select.select([reader], [], [], 60)[0]  # the hint is in the pipe: now its reader dies unread
+    os.close(reader)
+    seen = b""
+    while select.select([master], [], [], 10)[0]:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child is gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    assert b"interrupted; continue with: again" in seen
+
+
 def _git(*args, cwd):
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
 
